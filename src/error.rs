@@ -1,0 +1,246 @@
+//! The one error type every backend returns.
+//!
+//! Errors are semantic, not per vendor: an adapter translates OctoPrint's 409, Obico's
+//! `succeeded: false` or OctoEverywhere's 786 into [`Error::InvalidState`], and so on.
+//! Messages never contain secrets: they are built from status codes, paths and short,
+//! redacted body snippets.
+
+use std::time::Duration;
+
+use crate::feature::Feature;
+
+/// `Result` with polyprint's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, in terms an application can act on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The printer behind this backend cannot do this. Nothing was sent.
+    #[error("{backend} does not support {feature} on this printer")]
+    Unsupported {
+        /// The feature the action needs.
+        feature: Feature,
+        /// The backend kind, e.g. `octoprint`.
+        backend: String,
+    },
+    /// The input was rejected before anything was sent.
+    #[error("invalid {what}: {reason}")]
+    InvalidArgument {
+        /// What was invalid, e.g. `file name` or `bed target`.
+        what: String,
+        /// Why, in words a person can act on.
+        reason: String,
+    },
+    /// The printer's state forbids this now (printing, idle, offline, ...).
+    #[error("not possible in the printer's current state: {message}")]
+    InvalidState {
+        /// The server's or the library's explanation.
+        message: String,
+    },
+    /// The file, printer or resource does not exist.
+    #[error("not found: {what}")]
+    NotFound {
+        /// What was looked for.
+        what: String,
+    },
+    /// The credentials were missing, wrong or expired.
+    #[error("authentication failed: {message}")]
+    Auth {
+        /// The server's explanation (never the credential).
+        message: String,
+    },
+    /// The service asks us to slow down.
+    #[error("rate limited{}", retry_after.map(|d| format!(", retry after {} s", d.as_secs())).unwrap_or_default())]
+    RateLimited {
+        /// How long the server asked us to wait, if it said.
+        retry_after: Option<Duration>,
+    },
+    /// The service could not be reached (connection refused, DNS, TLS, reset).
+    #[error("cannot reach {endpoint}: {message}")]
+    Unreachable {
+        /// The endpoint, without credentials.
+        endpoint: String,
+        /// What the network stack said.
+        message: String,
+    },
+    /// The service did not answer in time.
+    #[error("{endpoint} did not answer within {} ms", after.as_millis())]
+    Timeout {
+        /// The endpoint, without credentials.
+        endpoint: String,
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// The server answered something we cannot understand.
+    #[error("unexpected response: {message}")]
+    Protocol {
+        /// What was wrong, with a short, secret-free snippet of the body.
+        message: String,
+    },
+    /// Any other error status from the server.
+    #[error("server error {status}: {message}")]
+    Api {
+        /// The HTTP status (or the vendor's own status code).
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+}
+
+/// The kind of an [`Error`], without its details: stable for matching, JSON and exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::Unsupported`]
+    Unsupported,
+    /// [`Error::InvalidArgument`]
+    InvalidArgument,
+    /// [`Error::InvalidState`]
+    InvalidState,
+    /// [`Error::NotFound`]
+    NotFound,
+    /// [`Error::Auth`]
+    Auth,
+    /// [`Error::RateLimited`]
+    RateLimited,
+    /// [`Error::Unreachable`]
+    Unreachable,
+    /// [`Error::Timeout`]
+    Timeout,
+    /// [`Error::Protocol`]
+    Protocol,
+    /// [`Error::Api`]
+    Api,
+}
+
+impl ErrorKind {
+    /// A stable snake_case code, e.g. `invalid_state`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::InvalidState => "invalid_state",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Auth => "auth",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Unreachable => "unreachable",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Api => "api",
+        }
+    }
+}
+
+impl Error {
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
+            Error::InvalidState { .. } => ErrorKind::InvalidState,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Auth { .. } => ErrorKind::Auth,
+            Error::RateLimited { .. } => ErrorKind::RateLimited,
+            Error::Unreachable { .. } => ErrorKind::Unreachable,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Protocol { .. } => ErrorKind::Protocol,
+            Error::Api { .. } => ErrorKind::Api,
+        }
+    }
+
+    /// Whether trying the same request again later may succeed: network trouble, timeouts,
+    /// rate limits and the server's transient 5xx (502, 503, 504). The transport retries these
+    /// itself for requests that are safe to repeat, and never for commands.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Unreachable { .. } | Error::Timeout { .. } | Error::RateLimited { .. } => true,
+            Error::Api { status, .. } => matches!(status, 502..=504),
+            _ => false,
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidArgument`].
+    pub fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            what: what.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidState`].
+    pub fn state(message: impl Into<String>) -> Self {
+        Error::InvalidState {
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Protocol`].
+    pub fn protocol(message: impl Into<String>) -> Self {
+        Error::Protocol {
+            message: message.into(),
+        }
+    }
+
+    /// The generic mapping of an HTTP error status to a kind, for adapters whose server has no
+    /// quirk for that status: 401/403 Auth, 404 NotFound, 409 InvalidState, 429 RateLimited,
+    /// anything else Api.
+    pub fn from_status(status: u16, message: impl Into<String>) -> Self {
+        let message = message.into();
+        match status {
+            401 | 403 => Error::Auth { message },
+            404 => Error::NotFound { what: message },
+            409 => Error::InvalidState { message },
+            429 => Error::RateLimited { retry_after: None },
+            _ => Error::Api { status, message },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_table() {
+        let cases: Vec<(Error, bool)> = vec![
+            (Error::from_status(502, "bad gateway"), true),
+            (Error::from_status(503, "unavailable"), true),
+            (Error::from_status(504, "gateway timeout"), true),
+            (Error::from_status(500, "internal"), false),
+            (Error::from_status(409, "busy"), false),
+            (Error::from_status(403, "no"), false),
+            (
+                Error::Timeout {
+                    endpoint: "x".into(),
+                    after: Duration::from_secs(1),
+                },
+                true,
+            ),
+            (
+                Error::Unreachable {
+                    endpoint: "x".into(),
+                    message: "refused".into(),
+                },
+                true,
+            ),
+            (Error::RateLimited { retry_after: None }, true),
+            (Error::protocol("bad json"), false),
+            (Error::invalid("file name", "empty"), false),
+        ];
+        for (err, retryable) in cases {
+            assert_eq!(err.is_retryable(), retryable, "{err}");
+        }
+    }
+
+    #[test]
+    fn status_mapping() {
+        assert_eq!(Error::from_status(401, "").kind(), ErrorKind::Auth);
+        assert_eq!(Error::from_status(403, "").kind(), ErrorKind::Auth);
+        assert_eq!(Error::from_status(404, "").kind(), ErrorKind::NotFound);
+        assert_eq!(Error::from_status(409, "").kind(), ErrorKind::InvalidState);
+        assert_eq!(Error::from_status(429, "").kind(), ErrorKind::RateLimited);
+        assert_eq!(Error::from_status(418, "").kind(), ErrorKind::Api);
+        assert_eq!(ErrorKind::InvalidState.code(), "invalid_state");
+    }
+}

@@ -1,0 +1,377 @@
+//! What every adapter's mock server shares: a `wiremock` server that hands each request to a
+//! dialect handler, a request journal, and fault injection.
+//!
+//! An adapter's `mock` feature writes only its dialect: a [`Dialect`] that answers one request
+//! from the [`VirtualPrinter`]. [`MockServer::start`] wraps it so that every request is
+//! journaled, and faults injected with [`MockServer::inject`] are served *instead of* the
+//! dialect's answer (a faulted request never reaches the virtual printer).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+use crate::sim::VirtualPrinter;
+
+/// Answers one request in a vendor's dialect, from the virtual printer.
+pub trait Dialect: Send + Sync + 'static {
+    /// The answer.
+    fn respond(&self, request: &Request, printer: &VirtualPrinter) -> ResponseTemplate;
+}
+
+impl<F> Dialect for F
+where
+    F: Fn(&Request, &VirtualPrinter) -> ResponseTemplate + Send + Sync + 'static,
+{
+    fn respond(&self, request: &Request, printer: &VirtualPrinter) -> ResponseTemplate {
+        self(request, printer)
+    }
+}
+
+/// One request as the mock received it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// Method, upper case.
+    pub method: String,
+    /// Path, without the query.
+    pub path: String,
+    /// Query string, if any.
+    pub query: Option<String>,
+    /// Headers, names lower case.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+    /// Whether a fault answered it instead of the dialect.
+    pub faulted: bool,
+}
+
+impl Recorded {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Something going wrong on purpose.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// The next `count` requests are answered with this status and a short text body.
+    Status {
+        /// Status code, e.g. 503.
+        status: u16,
+        /// How many requests.
+        count: u32,
+    },
+    /// The next `count` requests are answered 200 with a body that is not valid JSON.
+    Malformed {
+        /// How many requests.
+        count: u32,
+    },
+    /// The next `count` requests are answered 200 with a JSON document cut off in the middle.
+    /// (hyper refuses to send fewer bytes than a declared `Content-Length`, so the cut is in
+    /// the document, not the framing; a connection lost before any answer is [`Fault::Drop`].)
+    Truncated {
+        /// How many requests.
+        count: u32,
+    },
+    /// The next `count` requests have their connection closed with no response at all.
+    Drop {
+        /// How many requests.
+        count: u32,
+    },
+    /// Every request waits this long before its answer, until cleared.
+    Latency(Duration),
+    /// Requests are never answered (within an hour), until cleared.
+    Hang,
+    /// Every request is answered as the dialect answers a bad credential, until cleared.
+    /// The dialect decides what that is; see [`MockServer::auth_failure`].
+    ExpiredAuth,
+}
+
+#[derive(Default)]
+struct Faults {
+    queue: VecDeque<(Fault, u32)>,
+    latency: Option<Duration>,
+    hang: bool,
+    expired_auth: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    journal: Vec<Recorded>,
+    faults: Faults,
+}
+
+type AuthFailure = Arc<dyn Fn() -> ResponseTemplate + Send + Sync>;
+
+struct Responder {
+    dialect: Box<dyn Dialect>,
+    printer: VirtualPrinter,
+    shared: Arc<Mutex<Shared>>,
+    auth_failure: AuthFailure,
+}
+
+/// A JSON document cut off in the middle.
+pub const TRUNCATED_BODY: &str = "{\"state\": {\"text\": \"Printing\", \"flags\": {\"operational\": tr";
+
+/// A body that is not JSON.
+pub const MALFORMED_BODY: &str = "{\"state\": {\"text\": \"Operational\", \"flags\": <html>oops";
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let (fault, latency) = {
+            let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+            let f = &mut shared.faults;
+            let fault = if f.hang {
+                Some(Fault::Hang)
+            } else if f.expired_auth {
+                Some(Fault::ExpiredAuth)
+            } else if let Some((fault, left)) = f.queue.front_mut() {
+                let fault = fault.clone();
+                *left -= 1;
+                if *left == 0 {
+                    f.queue.pop_front();
+                }
+                Some(fault)
+            } else {
+                None
+            };
+            let latency = f.latency;
+            shared.journal.push(Recorded {
+                method: request.method.as_str().to_string(),
+                path: request.url.path().to_string(),
+                query: request.url.query().map(str::to_string),
+                headers: request
+                    .headers
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect(),
+                body: request.body.clone(),
+                faulted: fault.is_some(),
+            });
+            (fault, latency)
+        };
+        let template = match fault {
+            None => self.dialect.respond(request, &self.printer),
+            Some(Fault::Status { status, .. }) => {
+                ResponseTemplate::new(status).set_body_raw(status_text(status), "text/plain")
+            }
+            Some(Fault::Malformed { .. }) => {
+                ResponseTemplate::new(200).set_body_raw(MALFORMED_BODY, "application/json")
+            }
+            Some(Fault::Truncated { .. }) => {
+                ResponseTemplate::new(200).set_body_raw(TRUNCATED_BODY, "application/json")
+            }
+            // A panic in a responder ends hyper's connection task: the client sees the
+            // connection closed with no response, which is exactly a dropped connection.
+            Some(Fault::Drop { .. }) => {
+                std::panic::resume_unwind(Box::new("polyprint mock: dropping the connection"))
+            }
+            Some(Fault::Hang) => ResponseTemplate::new(200).set_delay(Duration::from_secs(3600)),
+            Some(Fault::ExpiredAuth) => (self.auth_failure)(),
+            Some(Fault::Latency(_)) => unreachable!("latency is not queued"),
+        };
+        match latency {
+            Some(d) => template.set_delay(d),
+            None => template,
+        }
+    }
+}
+
+fn status_text(status: u16) -> &'static str {
+    match status {
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        429 => "Too Many Requests",
+        _ => "Error",
+    }
+}
+
+/// A running mock server: the dialect over the virtual printer, on 127.0.0.1, with a journal
+/// and fault injection. Stops when dropped.
+pub struct MockServer {
+    server: wiremock::MockServer,
+    printer: VirtualPrinter,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl MockServer {
+    /// Starts a server on a free port of 127.0.0.1. `auth_failure` is what the dialect answers
+    /// to a bad credential (used by [`Fault::ExpiredAuth`]).
+    pub async fn start(
+        dialect: impl Dialect,
+        printer: VirtualPrinter,
+        auth_failure: impl Fn() -> ResponseTemplate + Send + Sync + 'static,
+    ) -> MockServer {
+        MockServer::start_on(dialect, printer, auth_failure, None).await
+    }
+
+    /// Like [`MockServer::start`], on a given port of 127.0.0.1 (`None` for a free one).
+    pub async fn start_on(
+        dialect: impl Dialect,
+        printer: VirtualPrinter,
+        auth_failure: impl Fn() -> ResponseTemplate + Send + Sync + 'static,
+        port: Option<u16>,
+    ) -> MockServer {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port.unwrap_or(0)))
+            .expect("binding a port on 127.0.0.1 for the mock server");
+        let server = wiremock::MockServer::builder()
+            .listener(listener)
+            .start()
+            .await;
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        Mock::given(wiremock::matchers::any())
+            .respond_with(Responder {
+                dialect: Box::new(dialect),
+                printer: printer.clone(),
+                shared: shared.clone(),
+                auth_failure: Arc::new(auth_failure),
+            })
+            .mount(&server)
+            .await;
+        MockServer {
+            server,
+            printer,
+            shared,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.server.address().port()
+    }
+
+    /// The virtual printer behind it.
+    pub fn printer(&self) -> &VirtualPrinter {
+        &self.printer
+    }
+
+    /// Queues a fault (counted faults run one after another; latency, hang and expired auth
+    /// hold until [`MockServer::clear_faults`]).
+    pub fn inject(&self, fault: Fault) {
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        let f = &mut shared.faults;
+        match fault {
+            Fault::Latency(d) => f.latency = Some(d),
+            Fault::Hang => f.hang = true,
+            Fault::ExpiredAuth => f.expired_auth = true,
+            Fault::Status { count, .. }
+            | Fault::Malformed { count }
+            | Fault::Truncated { count }
+            | Fault::Drop { count } => {
+                if count > 0 {
+                    f.queue.push_back((fault, count));
+                }
+            }
+        }
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner()).faults = Faults::default();
+    }
+
+    /// Every request received so far.
+    pub fn journal(&self) -> Vec<Recorded> {
+        self.shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .journal
+            .clone()
+    }
+
+    /// How many requests were received.
+    pub fn request_count(&self) -> usize {
+        self.shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .journal
+            .len()
+    }
+
+    /// Forgets the journal.
+    pub fn clear_journal(&self) {
+        self.shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .journal
+            .clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::{Auth, HttpConfig, Request, RetryPolicy, Transport};
+    use crate::Error;
+
+    fn echo(_: &wiremock::Request, p: &VirtualPrinter) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({"state": p.view().state}))
+    }
+
+    async fn server() -> (MockServer, Transport) {
+        let m = MockServer::start(echo, VirtualPrinter::new(), || ResponseTemplate::new(403))
+            .await;
+        let cfg = HttpConfig {
+            request_timeout: Duration::from_millis(300),
+            retry: RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            },
+            ..HttpConfig::default()
+        };
+        let t = Transport::new(&m.uri(), Auth::None, cfg).unwrap();
+        (m, t)
+    }
+
+    #[tokio::test]
+    async fn faults_replace_answers_and_are_journaled() {
+        let (m, t) = server().await;
+        m.inject(Fault::Status {
+            status: 503,
+            count: 1,
+        });
+        m.inject(Fault::Malformed { count: 1 });
+        m.inject(Fault::Truncated { count: 1 });
+        m.inject(Fault::Drop { count: 1 });
+        assert_eq!(t.send(Request::get("a")).await.unwrap().status, 503);
+        let r = t.send(Request::get("b")).await.unwrap();
+        assert!(r.json::<serde_json::Value>().is_err());
+        let r = t.send(Request::get("c")).await.unwrap();
+        let err = r.json::<serde_json::Value>().unwrap_err();
+        assert!(matches!(err, Error::Protocol { .. }), "truncated: {err}");
+        let err = t.send(Request::get("d")).await.unwrap_err();
+        assert!(matches!(err, Error::Unreachable { .. }), "dropped: {err}");
+        let ok = t.send(Request::get("e")).await.unwrap();
+        assert_eq!(ok.status, 200);
+        let j = m.journal();
+        assert_eq!(j.len(), 5);
+        assert_eq!(
+            j.iter().map(|r| r.faulted).collect::<Vec<_>>(),
+            [true, true, true, true, false]
+        );
+        assert_eq!(j[4].path, "/e");
+        m.inject(Fault::Hang);
+        let err = t.send(Request::get("f")).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err}");
+        m.clear_faults();
+        m.inject(Fault::ExpiredAuth);
+        assert_eq!(t.send(Request::get("g")).await.unwrap().status, 403);
+    }
+}

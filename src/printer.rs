@@ -1,0 +1,577 @@
+//! The contract: [`Printer`] for applications, [`Backend`] for adapters.
+//!
+//! Applications hold `Arc<dyn Printer>`. Adapters implement [`Backend`], and every `Backend` is
+//! a `Printer` through one blanket implementation here. That implementation is the single place
+//! where capabilities are enforced (an action outside [`Printer::features`] is
+//! [`Error::Unsupported`] and sends nothing) and where input is checked (see
+//! [`crate::validate`]). An adapter therefore only ever sees a [`Command`] that its printer
+//! supports, built from values that passed validation.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::feature::{Feature, Features};
+use crate::state::{FileEntry, Heater, JobRecord, PrinterStatus, Snapshot};
+use crate::validate::{
+    home_axes, Axes, Extrusion, FileName, GcodeBatch, HeaterTarget, Jog, JogMove, Limits,
+};
+
+/// Who a printer is, without secrets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrinterInfo {
+    /// The backend kind: `octoprint`, `prusa-connect`, `obico`, `sim`, ...
+    pub backend: String,
+    /// The backend's id for this printer (a UUID, an id, or the base URL).
+    pub id: String,
+    /// A name for people.
+    pub name: String,
+    /// The endpoint, without credentials.
+    pub endpoint: Option<String>,
+}
+
+/// Upload progress, reported as bytes go out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UploadProgress {
+    /// Bytes sent so far.
+    pub sent: u64,
+    /// Bytes in all.
+    pub total: u64,
+}
+
+/// A callback for [`UploadProgress`].
+pub type ProgressFn = Arc<dyn Fn(UploadProgress) + Send + Sync>;
+
+/// Where an upload's bytes come from.
+#[derive(Clone, Debug)]
+pub enum UploadSource {
+    /// A local file, streamed from disk (never read into memory whole).
+    Path(PathBuf),
+    /// Bytes in memory.
+    Bytes(Bytes),
+}
+
+/// A file to upload, as asked for. See [`Printer::upload`].
+#[derive(Clone)]
+pub struct Upload {
+    /// The name to store it under on the printer's host.
+    pub name: String,
+    /// The bytes.
+    pub source: UploadSource,
+    /// Called as bytes go out.
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload")
+            .field("name", &self.name)
+            .field("source", &self.source)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl Upload {
+    /// Uploads a local file under its own file name.
+    pub fn from_path(path: impl Into<PathBuf>) -> Upload {
+        let path = path.into();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Upload {
+            name,
+            source: UploadSource::Path(path),
+            progress: None,
+        }
+    }
+
+    /// Uploads bytes under a name.
+    pub fn from_bytes(name: impl Into<String>, bytes: impl Into<Bytes>) -> Upload {
+        Upload {
+            name: name.into(),
+            source: UploadSource::Bytes(bytes.into()),
+            progress: None,
+        }
+    }
+
+    /// Stores the file under another name.
+    pub fn named(mut self, name: impl Into<String>) -> Upload {
+        self.name = name.into();
+        self
+    }
+
+    /// Reports progress to `f`.
+    pub fn on_progress(mut self, f: impl Fn(UploadProgress) + Send + Sync + 'static) -> Upload {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+}
+
+/// An [`Upload`] that passed the checks: a valid name with an extension the backend accepts, a
+/// source that exists, and its size.
+#[derive(Clone)]
+pub struct CheckedUpload {
+    /// The checked name.
+    pub name: FileName,
+    /// The bytes.
+    pub source: UploadSource,
+    /// The size in bytes.
+    pub size: u64,
+    /// Called as bytes go out.
+    pub progress: Option<ProgressFn>,
+}
+
+impl CheckedUpload {
+    /// The largest upload accepted: 4 GiB.
+    pub const MAX_SIZE: u64 = 4 << 30;
+
+    /// Checks an upload: name, extension (against `accepted`), and that the source exists.
+    pub async fn new(upload: Upload, accepted: &[&str]) -> Result<CheckedUpload> {
+        let name = FileName::parse(&upload.name)?;
+        let ext = name.extension().unwrap_or_default();
+        if !accepted.iter().any(|a| a.eq_ignore_ascii_case(&ext)) {
+            return Err(Error::invalid(
+                "file type",
+                format!(
+                    "{:?} is not accepted here; use one of: {}",
+                    name.base_name(),
+                    accepted.join(", ")
+                ),
+            ));
+        }
+        let size = match &upload.source {
+            UploadSource::Bytes(b) => b.len() as u64,
+            UploadSource::Path(p) => match tokio::fs::metadata(p).await {
+                Ok(m) if m.is_file() => m.len(),
+                Ok(_) => return Err(Error::invalid("upload", format!("{} is not a file", p.display()))),
+                Err(e) => {
+                    return Err(Error::NotFound {
+                        what: format!("local file {}: {e}", p.display()),
+                    })
+                }
+            },
+        };
+        if size > Self::MAX_SIZE {
+            return Err(Error::invalid(
+                "upload",
+                format!("{size} bytes is more than the limit of {} bytes", Self::MAX_SIZE),
+            ));
+        }
+        Ok(CheckedUpload {
+            name,
+            source: upload.source,
+            size,
+            progress: upload.progress,
+        })
+    }
+}
+
+/// A command for the printer, built only from checked values. See [`Backend::run`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Command {
+    /// Start printing a stored file.
+    StartPrint(FileName),
+    /// Pause the job.
+    Pause,
+    /// Resume the paused job.
+    Resume,
+    /// Cancel the job.
+    Cancel,
+    /// Cancel one object of the job.
+    CancelObject(u32),
+    /// Delete a stored file.
+    DeleteFile(FileName),
+    /// Set a heater target.
+    SetTarget(HeaterTarget),
+    /// Move the head relative to where it is.
+    Jog(JogMove),
+    /// Home axes (never empty).
+    Home(Axes),
+    /// Extrude (or retract, when negative).
+    Extrude(Extrusion),
+    /// Switch the light(s).
+    SetLight(bool),
+    /// Send G-code.
+    GCode(GcodeBatch),
+    /// Connect the host to its printer.
+    Connect,
+    /// Disconnect the host from its printer.
+    Disconnect,
+}
+
+impl Command {
+    /// The feature this command needs.
+    pub fn feature(&self) -> Feature {
+        match self {
+            Command::StartPrint(_) => Feature::PrintStart,
+            Command::Pause | Command::Resume => Feature::PauseResume,
+            Command::Cancel => Feature::Cancel,
+            Command::CancelObject(_) => Feature::ObjectCancel,
+            Command::DeleteFile(_) => Feature::FileDelete,
+            Command::SetTarget(_) => Feature::TemperatureControl,
+            Command::Jog(_) => Feature::AxisMovement,
+            Command::Home(_) => Feature::Homing,
+            Command::Extrude(_) => Feature::Extrusion,
+            Command::SetLight(_) => Feature::LightControl,
+            Command::GCode(_) => Feature::GCode,
+            Command::Connect | Command::Disconnect => Feature::ConnectionControl,
+        }
+    }
+
+    /// A short name for logs and messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::StartPrint(_) => "start_print",
+            Command::Pause => "pause",
+            Command::Resume => "resume",
+            Command::Cancel => "cancel",
+            Command::CancelObject(_) => "cancel_object",
+            Command::DeleteFile(_) => "delete_file",
+            Command::SetTarget(_) => "set_target",
+            Command::Jog(_) => "jog",
+            Command::Home(_) => "home",
+            Command::Extrude(_) => "extrude",
+            Command::SetLight(_) => "set_light",
+            Command::GCode(_) => "gcode",
+            Command::Connect => "connect",
+            Command::Disconnect => "disconnect",
+        }
+    }
+}
+
+/// What an application uses: one printer, whatever the backend.
+///
+/// Object safe: keep `Arc<dyn Printer>` in collections of mixed backends. Every action needs
+/// one [`Feature`]; an action outside [`features`](Printer::features) returns
+/// [`Error::Unsupported`] without sending anything, and bad input returns
+/// [`Error::InvalidArgument`] without sending anything.
+///
+/// A command that reports success was *accepted* by the server; some servers accept commands
+/// that then do nothing (OctoPrint's `start` with no file selected). Confirm with
+/// [`status`](Printer::status).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> polyprint::Result<()> {
+/// use std::sync::Arc;
+/// use polyprint::{Printer, PrinterState, sim::VirtualPrinter};
+///
+/// let printer: Arc<dyn Printer> = Arc::new(VirtualPrinter::new());
+/// printer.start_print("demo-cube.gcode").await?;
+/// assert_eq!(printer.status().await?.state, PrinterState::Printing);
+/// printer.cancel().await?;
+/// # Ok(()) }
+/// ```
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait Printer: Send + Sync {
+    /// Who this printer is.
+    fn info(&self) -> PrinterInfo;
+    /// What this printer can do now: declared by the backend, narrowed to this printer.
+    fn features(&self) -> Features;
+    /// The printer's limits for heater targets, jogs and extrusion.
+    fn limits(&self) -> Limits;
+    /// What the printer is doing.
+    async fn status(&self) -> Result<PrinterStatus>;
+    /// Starts printing a stored file ([`Feature::PrintStart`]).
+    async fn start_print(&self, path: &str) -> Result<()>;
+    /// Pauses the job ([`Feature::PauseResume`]).
+    async fn pause(&self) -> Result<()>;
+    /// Resumes the paused job ([`Feature::PauseResume`]).
+    async fn resume(&self) -> Result<()>;
+    /// Cancels the job ([`Feature::Cancel`]).
+    async fn cancel(&self) -> Result<()>;
+    /// Cancels one object of the job ([`Feature::ObjectCancel`]).
+    async fn cancel_object(&self, object_id: u32) -> Result<()>;
+    /// Lists stored files ([`Feature::FileList`]).
+    async fn list_files(&self) -> Result<Vec<FileEntry>>;
+    /// Uploads a file, streamed, with progress ([`Feature::FileUpload`]).
+    async fn upload(&self, upload: Upload) -> Result<FileEntry>;
+    /// Deletes a stored file ([`Feature::FileDelete`]).
+    async fn delete_file(&self, path: &str) -> Result<()>;
+    /// Sets a heater target in °C; 0 switches it off ([`Feature::TemperatureControl`]).
+    async fn set_target(&self, heater: Heater, celsius: f64) -> Result<()>;
+    /// Moves the head relative to where it is ([`Feature::AxisMovement`]).
+    async fn jog(&self, jog: Jog) -> Result<()>;
+    /// Homes axes ([`Feature::Homing`]).
+    async fn home(&self, axes: Axes) -> Result<()>;
+    /// Extrudes `mm` of filament, or retracts when negative ([`Feature::Extrusion`]).
+    async fn extrude(&self, mm: f64) -> Result<()>;
+    /// Switches the light(s) ([`Feature::LightControl`]).
+    async fn set_light(&self, on: bool) -> Result<()>;
+    /// Sends G-code lines ([`Feature::GCode`]).
+    async fn send_gcode(&self, lines: &[String]) -> Result<()>;
+    /// Takes a webcam snapshot ([`Feature::WebcamSnapshot`]).
+    async fn snapshot(&self) -> Result<Snapshot>;
+    /// Reads up to `limit` past jobs, newest first ([`Feature::JobHistory`]).
+    async fn job_history(&self, limit: usize) -> Result<Vec<JobRecord>>;
+    /// Connects the host to its printer ([`Feature::ConnectionControl`]).
+    async fn connect(&self) -> Result<()>;
+    /// Disconnects the host from its printer ([`Feature::ConnectionControl`]).
+    async fn disconnect(&self) -> Result<()>;
+}
+
+/// What an adapter implements. Every `Backend` is a [`Printer`]; the blanket implementation
+/// checks features and input before calling these methods, so they only see supported
+/// commands made of checked values.
+///
+/// The names differ from [`Printer`]'s so that both traits can be in scope.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Who this printer is.
+    fn describe(&self) -> PrinterInfo;
+    /// The effective features. Must be cheap: cache what the server said.
+    fn capabilities(&self) -> Features;
+    /// Limits for checks; the conservative defaults unless the server says better.
+    fn limits(&self) -> Limits {
+        Limits::default()
+    }
+    /// File extensions an upload may have (lower case, no dot).
+    fn accepted_extensions(&self) -> &[&str] {
+        &["gcode", "gco", "g"]
+    }
+    /// Reads the status.
+    async fn read_status(&self) -> Result<PrinterStatus>;
+    /// Carries out a command. Never retried by the transport.
+    async fn run(&self, command: Command) -> Result<()>;
+    /// Lists files. Called only when [`Feature::FileList`] is claimed.
+    async fn fetch_files(&self) -> Result<Vec<FileEntry>> {
+        Err(self.unsupported(Feature::FileList))
+    }
+    /// Uploads. Called only when [`Feature::FileUpload`] is claimed.
+    async fn send_file(&self, upload: CheckedUpload) -> Result<FileEntry> {
+        let _ = upload;
+        Err(self.unsupported(Feature::FileUpload))
+    }
+    /// Takes a snapshot. Called only when [`Feature::WebcamSnapshot`] is claimed.
+    async fn fetch_snapshot(&self) -> Result<Snapshot> {
+        Err(self.unsupported(Feature::WebcamSnapshot))
+    }
+    /// Reads job history. Called only when [`Feature::JobHistory`] is claimed.
+    async fn fetch_history(&self, limit: usize) -> Result<Vec<JobRecord>> {
+        let _ = limit;
+        Err(self.unsupported(Feature::JobHistory))
+    }
+    /// The [`Error::Unsupported`] for this backend.
+    fn unsupported(&self, feature: Feature) -> Error {
+        Error::Unsupported {
+            feature,
+            backend: self.describe().backend,
+        }
+    }
+}
+
+impl<B: Backend + ?Sized> BackendExt for B {}
+
+/// The guard every [`Printer`] call of a [`Backend`] goes through.
+trait BackendExt: Backend {
+    fn require(&self, feature: Feature) -> Result<()> {
+        if self.capabilities().contains(feature) {
+            Ok(())
+        } else {
+            Err(self.unsupported(feature))
+        }
+    }
+}
+
+/// Checks the feature first (so an unsupported action says so whatever its input), then the
+/// input, then runs.
+async fn guarded<B, F>(backend: &B, feature: Feature, build: F) -> Result<()>
+where
+    B: Backend + ?Sized,
+    F: FnOnce(&Limits) -> Result<Command>,
+{
+    backend.require(feature)?;
+    let command = build(&backend.limits())?;
+    debug_assert_eq!(command.feature(), feature);
+    tracing::debug!(command = command.name(), backend = %backend.describe().backend, "command");
+    backend.run(command).await
+}
+
+#[async_trait]
+impl<B: Backend + ?Sized> Printer for B {
+    fn info(&self) -> PrinterInfo {
+        self.describe()
+    }
+    fn features(&self) -> Features {
+        self.capabilities()
+    }
+    fn limits(&self) -> Limits {
+        Backend::limits(self)
+    }
+    async fn status(&self) -> Result<PrinterStatus> {
+        self.read_status().await
+    }
+    async fn start_print(&self, path: &str) -> Result<()> {
+        guarded(self, Feature::PrintStart, |_| {
+            Ok(Command::StartPrint(FileName::parse(path)?))
+        })
+        .await
+    }
+    async fn pause(&self) -> Result<()> {
+        guarded(self, Feature::PauseResume, |_| Ok(Command::Pause)).await
+    }
+    async fn resume(&self) -> Result<()> {
+        guarded(self, Feature::PauseResume, |_| Ok(Command::Resume)).await
+    }
+    async fn cancel(&self) -> Result<()> {
+        guarded(self, Feature::Cancel, |_| Ok(Command::Cancel)).await
+    }
+    async fn cancel_object(&self, object_id: u32) -> Result<()> {
+        guarded(self, Feature::ObjectCancel, |_| {
+            Ok(Command::CancelObject(object_id))
+        })
+        .await
+    }
+    async fn list_files(&self) -> Result<Vec<FileEntry>> {
+        self.require(Feature::FileList)?;
+        self.fetch_files().await
+    }
+    async fn upload(&self, upload: Upload) -> Result<FileEntry> {
+        self.require(Feature::FileUpload)?;
+        let checked = CheckedUpload::new(upload, self.accepted_extensions()).await?;
+        self.send_file(checked).await
+    }
+    async fn delete_file(&self, path: &str) -> Result<()> {
+        guarded(self, Feature::FileDelete, |_| {
+            Ok(Command::DeleteFile(FileName::parse(path)?))
+        })
+        .await
+    }
+    async fn set_target(&self, heater: Heater, celsius: f64) -> Result<()> {
+        guarded(self, Feature::TemperatureControl, |l| {
+            Ok(Command::SetTarget(HeaterTarget::new(heater, celsius, l)?))
+        })
+        .await
+    }
+    async fn jog(&self, jog: Jog) -> Result<()> {
+        guarded(self, Feature::AxisMovement, |l| {
+            Ok(Command::Jog(JogMove::new(jog, l)?))
+        })
+        .await
+    }
+    async fn home(&self, axes: Axes) -> Result<()> {
+        guarded(self, Feature::Homing, |_| Ok(Command::Home(home_axes(axes)?))).await
+    }
+    async fn extrude(&self, mm: f64) -> Result<()> {
+        guarded(self, Feature::Extrusion, |l| {
+            Ok(Command::Extrude(Extrusion::new(mm, l)?))
+        })
+        .await
+    }
+    async fn set_light(&self, on: bool) -> Result<()> {
+        guarded(self, Feature::LightControl, |_| Ok(Command::SetLight(on))).await
+    }
+    async fn send_gcode(&self, lines: &[String]) -> Result<()> {
+        guarded(self, Feature::GCode, |_| {
+            Ok(Command::GCode(GcodeBatch::new(lines)?))
+        })
+        .await
+    }
+    async fn snapshot(&self) -> Result<Snapshot> {
+        self.require(Feature::WebcamSnapshot)?;
+        self.fetch_snapshot().await
+    }
+    async fn job_history(&self, limit: usize) -> Result<Vec<JobRecord>> {
+        self.require(Feature::JobHistory)?;
+        if limit == 0 || limit > 1000 {
+            return Err(Error::invalid("history limit", "must be 1 to 1000"));
+        }
+        self.fetch_history(limit).await
+    }
+    async fn connect(&self) -> Result<()> {
+        guarded(self, Feature::ConnectionControl, |_| Ok(Command::Connect)).await
+    }
+    async fn disconnect(&self) -> Result<()> {
+        guarded(self, Feature::ConnectionControl, |_| Ok(Command::Disconnect)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A backend that counts what reaches it.
+    struct Counting {
+        features: Features,
+        runs: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Backend for Counting {
+        fn describe(&self) -> PrinterInfo {
+            PrinterInfo {
+                backend: "counting".into(),
+                id: "1".into(),
+                name: "c".into(),
+                endpoint: None,
+            }
+        }
+        fn capabilities(&self) -> Features {
+            self.features
+        }
+        async fn read_status(&self) -> Result<PrinterStatus> {
+            Err(Error::protocol("unused"))
+        }
+        async fn run(&self, _command: Command) -> Result<()> {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn unsupported_and_invalid_never_reach_the_backend() {
+        let b = Counting {
+            features: Feature::PauseResume | Feature::TemperatureControl,
+            runs: AtomicUsize::new(0),
+        };
+        let p: &dyn Printer = &b;
+        let err = p.cancel().await.unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Unsupported {
+                feature: Feature::Cancel,
+                ..
+            }
+        ));
+        // Unsupported wins over bad input.
+        let err = p.start_print("../x").await.unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+        let err = p.set_target(Heater::Bed, -3.0).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
+        assert!(matches!(
+            p.list_files().await.unwrap_err(),
+            Error::Unsupported { .. }
+        ));
+        assert_eq!(b.runs.load(Ordering::SeqCst), 0);
+        p.pause().await.unwrap();
+        p.set_target(Heater::Bed, 60.0).await.unwrap();
+        assert_eq!(b.runs.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn uploads_are_checked() {
+        let exts = ["gcode"];
+        let err = CheckedUpload::new(Upload::from_bytes("notes.txt", "x"), &exts)
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(err, Error::InvalidArgument { .. }));
+        let err = CheckedUpload::new(Upload::from_path("/nonexistent/a.gcode"), &exts)
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(err, Error::NotFound { .. }));
+        let ok = CheckedUpload::new(Upload::from_bytes("a.GCODE", "G28\n"), &exts)
+            .await
+            .unwrap();
+        assert_eq!(ok.size, 4);
+    }
+}

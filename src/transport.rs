@@ -1,0 +1,801 @@
+//! The one HTTP layer every adapter goes through.
+//!
+//! * reqwest with rustls; timeouts on connect and on the whole request.
+//! * Retries with exponential backoff, full jitter and `Retry-After`, **only** for requests
+//!   marked [`Idempotency::Safe`]. A [`Idempotency::Command`] is sent once, whatever happens.
+//! * Credentials ([`Secret`]) are injected per request and never appear in `Debug`, logs or
+//!   errors; errors name the endpoint without userinfo or query.
+//! * Response bodies are capped ([`HttpConfig::max_response_bytes`]); what cannot be decoded
+//!   becomes [`Error::Protocol`] with a short snippet, never a panic.
+//! * Each attempt is logged in a `tracing` span with method, path, status and duration.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::printer::{CheckedUpload, ProgressFn, UploadProgress, UploadSource};
+
+/// A credential. Its `Debug` and `Display` print `***`; read it with [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Arc<str>);
+
+impl Secret {
+    /// Wraps a credential.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(Arc::from(value.into()))
+    }
+    /// The credential itself. Do not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret::new(s)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret::new(s)
+    }
+}
+
+/// How requests authenticate.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    /// No credentials.
+    None,
+    /// A header carrying the secret, e.g. `X-Api-Key`.
+    Header(HeaderName, Secret),
+    /// `Authorization: Bearer <secret>`.
+    Bearer(Secret),
+    /// `Authorization: Basic`.
+    Basic {
+        /// User name.
+        user: String,
+        /// Password.
+        password: Secret,
+    },
+}
+
+/// Whether a request may be sent again after a transient failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Reads and idempotent writes: retried on transient failures.
+    Safe,
+    /// Anything that starts, pauses, cancels, moves, heats, uploads or deletes: sent once.
+    Command,
+}
+
+/// Retry policy for [`Idempotency::Safe`] requests.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, including the first (1 disables retries).
+    pub max_attempts: u32,
+    /// Backoff before the second attempt; doubled each time, with full jitter.
+    pub base_delay: Duration,
+    /// Longest backoff.
+    pub max_delay: Duration,
+    /// Longest `Retry-After` honoured; a longer one ends the retries.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The backoff before attempt `attempt + 1` (attempt counted from 1), with full jitter.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let cap = exp.min(self.max_delay);
+        let jitter: f64 = rand::random();
+        cap.mul_f64(0.5 + jitter / 2.0)
+    }
+}
+
+/// Transport settings.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// Time to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time for a whole request, body included (uploads use [`HttpConfig::upload_timeout`]).
+    pub request_timeout: Duration,
+    /// Time for a whole upload.
+    pub upload_timeout: Duration,
+    /// Retries for safe requests.
+    pub retry: RetryPolicy,
+    /// Largest response body accepted.
+    pub max_response_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            upload_timeout: Duration::from_secs(3600),
+            retry: RetryPolicy::default(),
+            max_response_bytes: 16 << 20,
+        }
+    }
+}
+
+/// A request body.
+#[derive(Debug)]
+pub enum Body {
+    /// No body.
+    Empty,
+    /// A JSON document.
+    Json(Vec<u8>),
+    /// Bytes with a content type.
+    Bytes(&'static str, Bytes),
+    /// A multipart form with one streamed file part (OctoPrint-style uploads).
+    MultipartFile {
+        /// The form field name of the file.
+        field: &'static str,
+        /// Extra text fields.
+        fields: Vec<(&'static str, String)>,
+        /// The upload.
+        upload: Box<CheckedUploadBody>,
+    },
+    /// The raw bytes of an upload, streamed (PUT-style uploads).
+    RawUpload(&'static str, Box<CheckedUploadBody>),
+}
+
+/// The part of a [`CheckedUpload`] a body needs (it is not `Debug` because of the callback).
+pub struct CheckedUploadBody(pub CheckedUpload);
+
+impl std::fmt::Debug for CheckedUploadBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "upload {} ({} bytes)", self.0.name, self.0.size)
+    }
+}
+
+impl Body {
+    /// Serialises a value as JSON.
+    pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Body {
+        Body::Json(serde_json::to_vec(value).expect("serialising a request body cannot fail"))
+    }
+}
+
+/// A request, relative to the transport's base URL.
+#[derive(Debug)]
+pub struct Request {
+    /// Method.
+    pub method: Method,
+    /// Path and query, relative to the base URL (a leading `/` is allowed).
+    pub path: String,
+    /// Body.
+    pub body: Body,
+    /// Whether it may be repeated.
+    pub idempotency: Idempotency,
+    /// Extra headers.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Skip the transport's credentials (public endpoints, or an explicit header set here).
+    pub no_auth: bool,
+}
+
+impl Request {
+    /// A safe GET.
+    pub fn get(path: impl Into<String>) -> Request {
+        Request::new(Method::GET, path, Idempotency::Safe)
+    }
+
+    /// A command POST with a JSON body.
+    pub fn command(path: impl Into<String>, body: Body) -> Request {
+        let mut r = Request::new(Method::POST, path, Idempotency::Command);
+        r.body = body;
+        r
+    }
+
+    /// Any request.
+    pub fn new(method: Method, path: impl Into<String>, idempotency: Idempotency) -> Request {
+        Request {
+            method,
+            path: path.into(),
+            body: Body::Empty,
+            idempotency,
+            headers: Vec::new(),
+            no_auth: false,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Request {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// A response whose body was read whole (within the cap).
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Bytes,
+}
+
+impl Response {
+    /// 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The `Content-Type`, if any.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())
+    }
+
+    /// Decodes the body as JSON, or explains why not with a short snippet.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Error::protocol(format!(
+                "HTTP {} body is not the JSON expected ({e}): {}",
+                self.status,
+                self.snippet()
+            ))
+        })
+    }
+
+    /// The first 200 characters of the body, as text, on one line.
+    pub fn snippet(&self) -> String {
+        snippet(&self.body)
+    }
+
+    /// The server's `Retry-After`, in seconds form.
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after(&self.headers)
+    }
+}
+
+/// The first 200 characters of a body as one line of text.
+pub fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    let one_line = one_line.trim().to_string();
+    if text.chars().count() > 200 {
+        format!("{one_line}…")
+    } else if one_line.is_empty() {
+        "(empty body)".to_string()
+    } else {
+        one_line
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// An HTTP client bound to one base URL and one credential. Cheap to clone; clones share the
+/// connection pool. Several transports can share one pool through [`Transport::with_client`].
+#[derive(Clone)]
+pub struct Transport {
+    client: reqwest::Client,
+    base: Url,
+    endpoint: Arc<str>,
+    auth: Auth,
+    config: HttpConfig,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("endpoint", &self.endpoint)
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
+
+/// Builds a reqwest client with the config's timeouts (share it across transports for fleets).
+pub fn build_client(config: &HttpConfig) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tcp_nodelay(true)
+        .user_agent(concat!("polyprint/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::invalid("HTTP client", e.to_string()))
+}
+
+/// Checks a base URL: http or https, a host, no query or fragment. Userinfo is refused (give
+/// credentials separately so they stay secret). A trailing `/` is added.
+pub fn parse_base_url(base: &str) -> Result<Url> {
+    let mut url = Url::parse(base.trim())
+        .map_err(|e| Error::invalid("URL", format!("{base:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::invalid("URL", "must start with http:// or https://"));
+    }
+    if url.host_str().is_none_or(|h| h.is_empty()) {
+        return Err(Error::invalid("URL", "has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid(
+            "URL",
+            "must not carry credentials; pass them as a key or token",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid("URL", "must not have a query or fragment"));
+    }
+    if !url.path().ends_with('/') {
+        let p = format!("{}/", url.path());
+        url.set_path(&p);
+    }
+    Ok(url)
+}
+
+impl Transport {
+    /// A transport with its own connection pool.
+    pub fn new(base: &str, auth: Auth, config: HttpConfig) -> Result<Transport> {
+        let client = build_client(&config)?;
+        Transport::with_client(client, base, auth, config)
+    }
+
+    /// A transport over a shared client (and so a shared pool).
+    pub fn with_client(
+        client: reqwest::Client,
+        base: &str,
+        auth: Auth,
+        config: HttpConfig,
+    ) -> Result<Transport> {
+        let base = parse_base_url(base)?;
+        let endpoint: Arc<str> = Arc::from(base.as_str().trim_end_matches('/'));
+        Ok(Transport {
+            client,
+            base,
+            endpoint,
+            auth,
+            config,
+        })
+    }
+
+    /// The base URL, without credentials.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// The full URL of a relative path.
+    pub fn url(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::invalid("path", format!("{path:?}: {e}")))
+    }
+
+    /// Sends a request; retries it if it is [`Idempotency::Safe`] and the failure transient.
+    /// Returns every HTTP status as a [`Response`]: mapping statuses to errors is the
+    /// adapter's job (vendors differ). Transport failures are errors.
+    pub async fn send(&self, request: Request) -> Result<Response> {
+        let attempts = match request.idempotency {
+            Idempotency::Safe => self.config.retry.max_attempts.max(1),
+            Idempotency::Command => 1,
+        };
+        let mut request = request;
+        let mut attempt = 1;
+        loop {
+            let last = attempt >= attempts;
+            let outcome = self.send_once(&mut request, attempt).await;
+            let wait = match &outcome {
+                _ if last => None,
+                Ok(r) if matches!(r.status, 429 | 502..=504) => {
+                    match r.retry_after() {
+                        Some(d) if d > self.config.retry.max_retry_after => None,
+                        Some(d) => Some(d.max(self.config.retry.backoff(attempt))),
+                        None => Some(self.config.retry.backoff(attempt)),
+                    }
+                }
+                Err(e) if e.is_retryable() => Some(self.config.retry.backoff(attempt)),
+                _ => None,
+            };
+            match wait {
+                None => return outcome,
+                Some(d) => {
+                    tracing::debug!(attempt, delay_ms = d.as_millis() as u64, "retrying");
+                    tokio::time::sleep(d).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// Sends and maps non-2xx statuses with [`Error::from_status`], for adapters without
+    /// quirks on that path.
+    pub async fn send_ok(&self, request: Request) -> Result<Response> {
+        let r = self.send(request).await?;
+        if r.is_success() {
+            Ok(r)
+        } else {
+            Err(Error::from_status(r.status, r.snippet()))
+        }
+    }
+
+    /// GETs JSON, mapping non-2xx statuses with [`Error::from_status`].
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send_ok(Request::get(path)).await?.json()
+    }
+
+    async fn send_once(&self, request: &mut Request, attempt: u32) -> Result<Response> {
+        let url = self.url(&request.path)?;
+        let span = tracing::debug_span!(
+            "http",
+            method = %request.method,
+            path = %url.path(),
+            attempt,
+            status = tracing::field::Empty,
+            ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        async {
+            let mut builder = self.client.request(request.method.clone(), url);
+            if !request.no_auth {
+                builder = match &self.auth {
+                    Auth::None => builder,
+                    Auth::Header(name, secret) => {
+                        let mut v = HeaderValue::from_str(secret.expose())
+                            .map_err(|_| Error::invalid("credential", "not a valid header value"))?;
+                        v.set_sensitive(true);
+                        builder.header(name.clone(), v)
+                    }
+                    Auth::Bearer(secret) => builder.bearer_auth(secret.expose()),
+                    Auth::Basic { user, password } => {
+                        builder.basic_auth(user, Some(password.expose()))
+                    }
+                };
+            }
+            for (k, v) in &request.headers {
+                builder = builder.header(k.clone(), v.clone());
+            }
+            builder = match &mut request.body {
+                Body::Empty => builder,
+                Body::Json(bytes) => builder
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(bytes.clone()),
+                Body::Bytes(ct, bytes) => builder.header(CONTENT_TYPE, *ct).body(bytes.clone()),
+                Body::MultipartFile {
+                    field,
+                    fields,
+                    upload,
+                } => {
+                    let up = &upload.0;
+                    let part = reqwest::multipart::Part::stream_with_length(
+                        upload_body(up).await?,
+                        up.size,
+                    )
+                    .file_name(up.name.base_name().to_string())
+                    .mime_str("application/octet-stream")
+                    .expect("static mime type");
+                    let mut form = reqwest::multipart::Form::new();
+                    for (k, v) in fields.iter() {
+                        form = form.text(*k, v.clone());
+                    }
+                    form = form.part(*field, part);
+                    builder.multipart(form).timeout(self.config.upload_timeout)
+                }
+                Body::RawUpload(ct, upload) => builder
+                    .header(CONTENT_TYPE, *ct)
+                    .header(reqwest::header::CONTENT_LENGTH, upload.0.size)
+                    .body(upload_body(&upload.0).await?)
+                    .timeout(self.config.upload_timeout),
+            };
+            let result = builder.send().await;
+            let response = match result {
+                Ok(r) => r,
+                Err(e) => return Err(self.map_error(e)),
+            };
+            let status = response.status().as_u16();
+            tracing::Span::current().record("status", status);
+            let headers = response.headers().clone();
+            let body = self.read_capped(response).await?;
+            tracing::Span::current().record("ms", started.elapsed().as_millis() as u64);
+            tracing::debug!("response");
+            Ok(Response {
+                status,
+                headers,
+                body,
+            })
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn read_capped(&self, response: reqwest::Response) -> Result<Bytes> {
+        let cap = self.config.max_response_bytes;
+        if response.content_length().is_some_and(|n| n as usize > cap) {
+            return Err(Error::protocol(format!(
+                "response of {} bytes is over the limit of {cap} bytes",
+                response.content_length().unwrap_or_default()
+            )));
+        }
+        let mut stream = response.bytes_stream();
+        let mut buf = bytes::BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| match self.map_error(e) {
+                Error::Timeout { endpoint, after } => Error::Timeout { endpoint, after },
+                other => Error::protocol(format!(
+                    "response body ended early or was corrupt after {} bytes: {other}",
+                    buf.len()
+                )),
+            })?;
+            if buf.len() + chunk.len() > cap {
+                return Err(Error::protocol(format!(
+                    "response is over the limit of {cap} bytes"
+                )));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    }
+
+    fn map_error(&self, e: reqwest::Error) -> Error {
+        let endpoint = self.endpoint.to_string();
+        let e = e.without_url();
+        let message = error_chain(&e);
+        if e.is_timeout() {
+            Error::Timeout {
+                endpoint,
+                after: self.config.request_timeout,
+            }
+        } else if e.is_body() || e.is_decode() {
+            Error::protocol(message)
+        } else {
+            Error::Unreachable { endpoint, message }
+        }
+    }
+}
+
+/// The error and its sources on one line.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let text = inner.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        src = inner.source();
+    }
+    s
+}
+
+/// A streamed body for an upload that reports progress as chunks go out.
+async fn upload_body(upload: &CheckedUpload) -> Result<reqwest::Body> {
+    let total = upload.size;
+    let progress: Option<ProgressFn> = upload.progress.clone();
+    let report = move |sent: u64| {
+        if let Some(p) = &progress {
+            p(UploadProgress { sent, total });
+        }
+    };
+    match &upload.source {
+        UploadSource::Bytes(bytes) => {
+            // Chunk it too, so progress is reported as it goes.
+            let bytes = bytes.clone();
+            let chunks: Vec<Bytes> = (0..bytes.len())
+                .step_by(64 * 1024)
+                .map(|i| bytes.slice(i..(i + 64 * 1024).min(bytes.len())))
+                .collect();
+            let mut sent = 0u64;
+            report(0);
+            let stream = futures_util::stream::iter(chunks).map(move |c| {
+                sent += c.len() as u64;
+                report(sent);
+                Ok::<Bytes, std::io::Error>(c)
+            });
+            Ok(reqwest::Body::wrap_stream(stream))
+        }
+        UploadSource::Path(path) => {
+            let file = tokio::fs::File::open(path).await.map_err(|e| Error::NotFound {
+                what: format!("local file {}: {e}", path.display()),
+            })?;
+            let mut sent = 0u64;
+            report(0);
+            let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).map(
+                move |chunk| {
+                    if let Ok(c) = &chunk {
+                        sent += c.len() as u64;
+                        report(sent);
+                    }
+                    chunk
+                },
+            );
+            Ok(reqwest::Body::wrap_stream(stream))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn fast() -> HttpConfig {
+        HttpConfig {
+            request_timeout: Duration::from_millis(500),
+            retry: RetryPolicy {
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(5),
+                ..RetryPolicy::default()
+            },
+            ..HttpConfig::default()
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_show() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?} {s}"), "Secret(***) ***");
+        let auth = Auth::Header(HeaderName::from_static("x-api-key"), s.clone());
+        assert!(!format!("{auth:?}").contains("hunter2"));
+        let t = Transport::new("http://127.0.0.1:1", auth, fast()).unwrap();
+        assert!(!format!("{t:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn base_urls() {
+        assert_eq!(
+            parse_base_url("http://h:5000").unwrap().as_str(),
+            "http://h:5000/"
+        );
+        assert_eq!(
+            parse_base_url("https://h/octo").unwrap().as_str(),
+            "https://h/octo/"
+        );
+        for bad in ["ftp://h", "not a url", "http://u:p@h/", "http://h/?apikey=x", ""] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy::default();
+        for attempt in 1..10 {
+            let d = p.backoff(attempt);
+            assert!(d <= p.max_delay, "{d:?}");
+            assert!(d >= p.base_delay / 2, "{d:?}");
+        }
+        assert!(p.backoff(6) >= Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn safe_requests_retry_commands_do_not() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(503))
+            .up_to_n_times(2)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/cmd"))
+            .respond_with(ResponseTemplate::new(503))
+            .mount(&server)
+            .await;
+        let t = Transport::new(&server.uri(), Auth::None, fast()).unwrap();
+        let r = t.send(Request::get("/x")).await.unwrap();
+        assert_eq!(r.status, 200);
+        let r = t
+            .send(Request::command("/cmd", Body::json(&serde_json::json!({}))))
+            .await
+            .unwrap();
+        assert_eq!(r.status, 503);
+        let reqs = server.received_requests().await.unwrap();
+        let gets = reqs.iter().filter(|r| r.method.as_str() == "GET").count();
+        let posts = reqs.iter().filter(|r| r.method.as_str() == "POST").count();
+        assert_eq!((gets, posts), (3, 1));
+    }
+
+    #[tokio::test]
+    async fn long_retry_after_is_not_waited_for() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
+            .mount(&server)
+            .await;
+        let t = Transport::new(&server.uri(), Auth::None, fast()).unwrap();
+        let r = t.send(Request::get("/x")).await.unwrap();
+        assert_eq!(r.status, 429);
+        assert_eq!(r.retry_after(), Some(Duration::from_secs(3600)));
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn oversized_and_bad_bodies_are_protocol_errors() {
+        let server = MockServer::start().await;
+        Mock::given(path("/big"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'a'; 2048]))
+            .mount(&server)
+            .await;
+        Mock::given(path("/bad"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("{\"a\":"))
+            .mount(&server)
+            .await;
+        let cfg = HttpConfig {
+            max_response_bytes: 1024,
+            ..fast()
+        };
+        let t = Transport::new(&server.uri(), Auth::None, cfg).unwrap();
+        let err = t.send(Request::get("big")).await.unwrap_err();
+        assert!(matches!(err, Error::Protocol { .. }), "{err}");
+        let err = t.get_json::<serde_json::Value>("bad").await.unwrap_err();
+        assert!(matches!(err, Error::Protocol { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn closed_port_is_unreachable_and_silence_is_timeout() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let cfg = HttpConfig {
+            retry: RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            },
+            ..fast()
+        };
+        let t = Transport::new(&format!("http://127.0.0.1:{port}"), Auth::None, cfg.clone())
+            .unwrap();
+        let err = t.send(Request::get("x")).await.unwrap_err();
+        assert!(matches!(err, Error::Unreachable { .. }), "{err}");
+
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
+            .mount(&server)
+            .await;
+        let t = Transport::new(&server.uri(), Auth::None, cfg).unwrap();
+        let started = Instant::now();
+        let err = t.send(Request::get("x")).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
