@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # stop_server/cleanup are reached via trap
 # Run a command against a fresh, real OctoPrint 1.11.x with its Virtual Printer.
 #
 #   scripts/octoprint/with-server.sh CMD [ARGS...]
