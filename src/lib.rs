@@ -31,6 +31,7 @@
 
 pub mod error;
 pub mod feature;
+pub mod gcode;
 #[cfg(feature = "mock-server")]
 pub mod mockserver;
 pub mod printer;
