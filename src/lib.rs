@@ -46,7 +46,7 @@ pub use feature::{Feature, Features};
 #[cfg(feature = "mock")]
 pub use printer::MockPrinter;
 pub use printer::{
-    Backend, CheckedUpload, Command, PrinterInfo, Printer, ProgressFn, Upload, UploadProgress,
+    Backend, CheckedUpload, Command, Printer, PrinterInfo, ProgressFn, Upload, UploadProgress,
     UploadSource,
 };
 pub use state::{
@@ -57,4 +57,9 @@ pub use validate::{Axes, Axis, Jog, Limits};
 
 /// Re-exported so adapters and applications use the same version.
 pub use async_trait::async_trait;
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use enumflags2;
