@@ -116,7 +116,8 @@ struct Responder {
 }
 
 /// A JSON document cut off in the middle.
-pub const TRUNCATED_BODY: &str = "{\"state\": {\"text\": \"Printing\", \"flags\": {\"operational\": tr";
+pub const TRUNCATED_BODY: &str =
+    "{\"state\": {\"text\": \"Printing\", \"flags\": {\"operational\": tr";
 
 /// A body that is not JSON.
 pub const MALFORMED_BODY: &str = "{\"state\": {\"text\": \"Operational\", \"flags\": <html>oops";
@@ -326,8 +327,7 @@ mod tests {
     }
 
     async fn server() -> (MockServer, Transport) {
-        let m = MockServer::start(echo, VirtualPrinter::new(), || ResponseTemplate::new(403))
-            .await;
+        let m = MockServer::start(echo, VirtualPrinter::new(), || ResponseTemplate::new(403)).await;
         let cfg = HttpConfig {
             request_timeout: Duration::from_millis(300),
             retry: RetryPolicy {

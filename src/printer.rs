@@ -149,7 +149,12 @@ impl CheckedUpload {
             UploadSource::Bytes(b) => b.len() as u64,
             UploadSource::Path(p) => match tokio::fs::metadata(p).await {
                 Ok(m) if m.is_file() => m.len(),
-                Ok(_) => return Err(Error::invalid("upload", format!("{} is not a file", p.display()))),
+                Ok(_) => {
+                    return Err(Error::invalid(
+                        "upload",
+                        format!("{} is not a file", p.display()),
+                    ))
+                }
                 Err(e) => {
                     return Err(Error::NotFound {
                         what: format!("local file {}: {e}", p.display()),
@@ -160,7 +165,10 @@ impl CheckedUpload {
         if size > Self::MAX_SIZE {
             return Err(Error::invalid(
                 "upload",
-                format!("{size} bytes is more than the limit of {} bytes", Self::MAX_SIZE),
+                format!(
+                    "{size} bytes is more than the limit of {} bytes",
+                    Self::MAX_SIZE
+                ),
             ));
         }
         Ok(CheckedUpload {
@@ -457,7 +465,10 @@ impl<B: Backend + ?Sized> Printer for B {
         .await
     }
     async fn home(&self, axes: Axes) -> Result<()> {
-        guarded(self, Feature::Homing, |_| Ok(Command::Home(home_axes(axes)?))).await
+        guarded(self, Feature::Homing, |_| {
+            Ok(Command::Home(home_axes(axes)?))
+        })
+        .await
     }
     async fn extrude(&self, mm: f64) -> Result<()> {
         guarded(self, Feature::Extrusion, |l| {
@@ -489,7 +500,10 @@ impl<B: Backend + ?Sized> Printer for B {
         guarded(self, Feature::ConnectionControl, |_| Ok(Command::Connect)).await
     }
     async fn disconnect(&self) -> Result<()> {
-        guarded(self, Feature::ConnectionControl, |_| Ok(Command::Disconnect)).await
+        guarded(self, Feature::ConnectionControl, |_| {
+            Ok(Command::Disconnect)
+        })
+        .await
     }
 }
 

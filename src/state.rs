@@ -55,9 +55,7 @@ impl PrinterState {
         match self {
             PrinterState::Idle | PrinterState::Busy => "idle",
             PrinterState::WarmingUp => "warmingup",
-            PrinterState::Printing | PrinterState::Pausing | PrinterState::Cancelling => {
-                "printing"
-            }
+            PrinterState::Printing | PrinterState::Pausing | PrinterState::Cancelling => "printing",
             PrinterState::Paused | PrinterState::Attention => "paused",
             PrinterState::Resuming => "resuming",
             PrinterState::Finished => "complete",

@@ -422,13 +422,11 @@ impl Transport {
             let outcome = self.send_once(&mut request, attempt).await;
             let wait = match &outcome {
                 _ if last => None,
-                Ok(r) if matches!(r.status, 429 | 502..=504) => {
-                    match r.retry_after() {
-                        Some(d) if d > self.config.retry.max_retry_after => None,
-                        Some(d) => Some(d.max(self.config.retry.backoff(attempt))),
-                        None => Some(self.config.retry.backoff(attempt)),
-                    }
-                }
+                Ok(r) if matches!(r.status, 429 | 502..=504) => match r.retry_after() {
+                    Some(d) if d > self.config.retry.max_retry_after => None,
+                    Some(d) => Some(d.max(self.config.retry.backoff(attempt))),
+                    None => Some(self.config.retry.backoff(attempt)),
+                },
                 Err(e) if e.is_retryable() => Some(self.config.retry.backoff(attempt)),
                 _ => None,
             };
@@ -470,14 +468,18 @@ impl Transport {
             ms = tracing::field::Empty,
         );
         let started = Instant::now();
+        // Credentials go only to the configured origin, never to another host a server
+        // pointed us at (a webcam image URL, a download link).
+        let same_origin = url.origin() == self.base.origin();
         async {
             let mut builder = self.client.request(request.method.clone(), url);
-            if !request.no_auth {
+            if !request.no_auth && same_origin {
                 builder = match &self.auth {
                     Auth::None => builder,
                     Auth::Header(name, secret) => {
-                        let mut v = HeaderValue::from_str(secret.expose())
-                            .map_err(|_| Error::invalid("credential", "not a valid header value"))?;
+                        let mut v = HeaderValue::from_str(secret.expose()).map_err(|_| {
+                            Error::invalid("credential", "not a valid header value")
+                        })?;
                         v.set_sensitive(true);
                         builder.header(name.clone(), v)
                     }
@@ -630,20 +632,21 @@ async fn upload_body(upload: &CheckedUpload) -> Result<reqwest::Body> {
             Ok(reqwest::Body::wrap_stream(stream))
         }
         UploadSource::Path(path) => {
-            let file = tokio::fs::File::open(path).await.map_err(|e| Error::NotFound {
-                what: format!("local file {}: {e}", path.display()),
-            })?;
+            let file = tokio::fs::File::open(path)
+                .await
+                .map_err(|e| Error::NotFound {
+                    what: format!("local file {}: {e}", path.display()),
+                })?;
             let mut sent = 0u64;
             report(0);
-            let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).map(
-                move |chunk| {
+            let stream =
+                tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).map(move |chunk| {
                     if let Ok(c) = &chunk {
                         sent += c.len() as u64;
                         report(sent);
                     }
                     chunk
-                },
-            );
+                });
             Ok(reqwest::Body::wrap_stream(stream))
         }
     }
@@ -687,7 +690,13 @@ mod tests {
             parse_base_url("https://h/octo").unwrap().as_str(),
             "https://h/octo/"
         );
-        for bad in ["ftp://h", "not a url", "http://u:p@h/", "http://h/?apikey=x", ""] {
+        for bad in [
+            "ftp://h",
+            "not a url",
+            "http://u:p@h/",
+            "http://h/?apikey=x",
+            "",
+        ] {
             assert!(parse_base_url(bad).is_err(), "{bad}");
         }
     }
@@ -732,6 +741,28 @@ mod tests {
         let gets = reqs.iter().filter(|r| r.method.as_str() == "GET").count();
         let posts = reqs.iter().filter(|r| r.method.as_str() == "POST").count();
         assert_eq!((gets, posts), (3, 1));
+    }
+
+    #[tokio::test]
+    async fn credentials_stay_with_their_origin() {
+        let home = MockServer::start().await;
+        let other = MockServer::start().await;
+        for s in [&home, &other] {
+            Mock::given(method("GET"))
+                .respond_with(ResponseTemplate::new(200))
+                .mount(s)
+                .await;
+        }
+        let auth = Auth::Header(HeaderName::from_static("x-api-key"), Secret::new("k"));
+        let t = Transport::new(&home.uri(), auth, fast()).unwrap();
+        t.send(Request::get("a")).await.unwrap();
+        t.send(Request::get(format!("{}/img.jpg", other.uri())))
+            .await
+            .unwrap();
+        let at_home = &home.received_requests().await.unwrap()[0];
+        assert_eq!(at_home.headers.get("x-api-key").unwrap(), "k");
+        let elsewhere = &other.received_requests().await.unwrap()[0];
+        assert!(elsewhere.headers.get("x-api-key").is_none());
     }
 
     #[tokio::test]
@@ -782,8 +813,8 @@ mod tests {
             },
             ..fast()
         };
-        let t = Transport::new(&format!("http://127.0.0.1:{port}"), Auth::None, cfg.clone())
-            .unwrap();
+        let t =
+            Transport::new(&format!("http://127.0.0.1:{port}"), Auth::None, cfg.clone()).unwrap();
         let err = t.send(Request::get("x")).await.unwrap_err();
         assert!(matches!(err, Error::Unreachable { .. }), "{err}");
 

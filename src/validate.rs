@@ -129,7 +129,10 @@ impl FileName {
             match segment {
                 "" => return Err(Error::invalid(WHAT, "must not contain empty segments")),
                 "." | ".." => {
-                    return Err(Error::invalid(WHAT, "must not contain '.' or '..' segments"))
+                    return Err(Error::invalid(
+                        WHAT,
+                        "must not contain '.' or '..' segments",
+                    ))
                 }
                 s if s.trim() != s => {
                     return Err(Error::invalid(
@@ -275,7 +278,10 @@ impl JogMove {
             if !speed.is_finite() || speed <= 0.0 || speed > Self::MAX_SPEED {
                 return Err(Error::invalid(
                     "jog speed",
-                    format!("{speed} mm/min must be above 0 and at most {}", Self::MAX_SPEED),
+                    format!(
+                        "{speed} mm/min must be above 0 and at most {}",
+                        Self::MAX_SPEED
+                    ),
                 ));
             }
         }
@@ -304,7 +310,10 @@ impl Extrusion {
         if mm.abs() > limits.extrude_max_mm {
             return Err(Error::invalid(
                 "extrusion",
-                format!("{mm} mm is beyond the limit of ±{} mm", limits.extrude_max_mm),
+                format!(
+                    "{mm} mm is beyond the limit of ±{} mm",
+                    limits.extrude_max_mm
+                ),
             ));
         }
         Ok(Extrusion(mm))
@@ -445,7 +454,10 @@ mod tests {
 
     #[test]
     fn gcode_lines() {
-        assert_eq!(GcodeBatch::new(&["G28", " M105 "]).unwrap().lines()[1], "M105");
+        assert_eq!(
+            GcodeBatch::new(&["G28", " M105 "]).unwrap().lines()[1],
+            "M105"
+        );
         let empty: [&str; 0] = [];
         assert!(GcodeBatch::new(&empty).is_err());
         assert!(GcodeBatch::new(&["G28\nM104 S300"]).is_err());
