@@ -1,1 +1,121 @@
-//! placeholder
+//! # polyprint-octoprint
+//!
+//! The [OctoPrint](https://octoprint.org) adapter for polyprint: [`OctoPrint`] is a
+//! [`polyprint::Backend`], and so a [`polyprint::Printer`]. Measured against OctoPrint 1.11.8
+//! (see `shared/specs/octoprint.md`).
+//!
+//! ```no_run
+//! # async fn demo() -> polyprint::Result<()> {
+//! use polyprint::{Heater, Printer};
+//! use polyprint_octoprint::OctoPrint;
+//!
+//! let printer = OctoPrint::new("http://127.0.0.1:5000", "my-api-key")?.with_port("VIRTUAL");
+//! printer.connect().await?;
+//! printer.set_target(Heater::Bed, 60.0).await?;
+//! let status = printer.status().await?;
+//! println!("{} ({})", status.state, status.raw_state);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Status
+//!
+//! A status reads `GET /api/printer` and `GET /api/job` concurrently and maps them with one
+//! pure function, [`map_status`]. `/api/printer` answers **409 "Printer is not operational"**
+//! whenever the printer is offline, connecting or in error: that is a state, not an error, and
+//! the state then comes from `/api/job`'s `state` (and its top-level `error`).
+//! `raw_state` always carries OctoPrint's own text.
+//!
+//! | OctoPrint `state.text` (or `/api/job` `state`) | `/api/printer` | flags set | [`PrinterState`](polyprint::PrinterState) |
+//! |---|---|---|---|
+//! | `Offline`, `Closed` | 409 | — | Offline |
+//! | `Opening serial connection`, `Detecting serial connection`, `Detecting baudrate`, `Connecting` | 409 | — | Busy |
+//! | `Operational`, no file selected | 200 | operational, ready, sdReady | Idle |
+//! | `Operational`, file selected, `completion` 100 | 200 | operational, ready, sdReady | Finished |
+//! | `Operational`, file selected, every `progress` field `null` | 200 | operational, ready, sdReady | Cancelled |
+//! | `Starting` (also `Starting print from SD`, `Starting to send file to SD`) | 200 | operational, printing, sdReady | WarmingUp |
+//! | `Printing` (also `Printing from SD`, `Sending file to SD`) | 200 | operational, printing, sdReady | Printing |
+//! | `Pausing` | 200 | operational, pausing, printing, sdReady | Pausing |
+//! | `Paused` | 200 | operational, paused, sdReady (printing **false**) | Paused |
+//! | `Resuming` | 200 | operational, resuming, printing, sdReady | Resuming |
+//! | `Finishing` | 200 | finishing, operational, printing, sdReady | Printing (the job is still winding up) |
+//! | `Cancelling` | 200 | cancelling, operational, printing, sdReady | Cancelling |
+//! | `Error`, `Offline after error` | 409 | — | Error, message = `/api/job` top-level `error` |
+//! | `Transferring file to SD` | 200 | operational | Busy |
+//! | any other text | 200 | by flags: error → Error, cancelling, pausing, resuming, paused, printing/finishing → Printing, ready → Idle, operational → Busy | |
+//! | any other text | 409 | — | Unknown |
+//!
+//! Notes: a file that was selected but never printed also has every progress field `null`, so
+//! it reads as Cancelled (OctoPrint's answer does not tell them apart). Heaters are `tool0..N`,
+//! `bed` and `chamber`; right after connecting `temperature` is `{}` and there are none. The
+//! job's progress, elapsed and remaining time come from `completion`, `printTime` and
+//! `printTimeLeft`; the filament is the sum of the tools' lengths; values OctoPrint sends as
+//! `null` stay `None`. OctoPrint's `printTimeLeft` is derived from the file's analysis and can
+//! be far off on its virtual printer.
+//!
+//! ## Features
+//!
+//! Claimed: PrintStart, PauseResume, Cancel, FileList, FileUpload, FileDelete,
+//! TemperatureControl, AxisMovement, Homing, Extrusion, GCode, ConnectionControl, and
+//! WebcamSnapshot only when asked for ([`OctoPrint::with_webcam`]) or detected
+//! ([`OctoPrint::detect_webcam`]): OctoPrint's settings say the webcam is enabled even when no
+//! camera is configured, and its snapshot endpoint then answers 500.
+//!
+//! Not claimed, because OctoPrint's core REST API has no endpoint for them (plugins may add
+//! them, with their own APIs): LightControl, ObjectCancel (the Cancelobject plugin),
+//! FailureDetection (Obico/The Spaghetti Detective plugins), JobHistory (the PrintJobHistory
+//! plugin), PrintQueue (Continuous Print plugin).
+//!
+//! The set does not shrink while the printer is disconnected: the actions stay possible once it
+//! is connected, and until then OctoPrint refuses them with 409, which is
+//! [`Error::InvalidState`](polyprint::Error::InvalidState), not `Unsupported`.
+//!
+//! ## Commands
+//!
+//! Every command is one request, never retried, answered 204 with an empty body:
+//!
+//! | action | request |
+//! |---|---|
+//! | start a stored file | `POST /api/files/local/<path>` `{"command":"select","print":true}` |
+//! | pause / resume | `POST /api/job` `{"command":"pause","action":"pause"}` / `"resume"` |
+//! | cancel | `POST /api/job` `{"command":"cancel"}` |
+//! | tool / bed / chamber target | `POST /api/printer/tool` `{"command":"target","targets":{"tool0":210}}`, `/bed` and `/chamber` `{"command":"target","target":60}` |
+//! | jog | `POST /api/printer/printhead` `{"command":"jog","x":10,"y":-5,"speed":3000}` (absent axes left out) |
+//! | home | `POST /api/printer/printhead` `{"command":"home","axes":["x","y","z"]}` |
+//! | extrude | `POST /api/printer/tool` `{"command":"extrude","amount":5}` |
+//! | G-code | `POST /api/printer/command` `{"commands":["G28"]}` |
+//! | delete a file | `DELETE /api/files/local/<path>` |
+//! | connect / disconnect | `POST /api/connection` `{"command":"connect"}` (plus `port`/`baudrate` when configured with [`OctoPrint::with_port`]) / `{"command":"disconnect"}` |
+//!
+//! OctoPrint accepts some commands that then do nothing (pause while paused, a target for a
+//! tool the printer lacks, connect while connected): confirm with a status.
+//!
+//! Errors are mapped as described in [`errors`].
+//!
+//! ## Files
+//!
+//! Listing reads `GET /api/files?recursive=true` and flattens folders; only files of origin
+//! `local` are listed (SD card files cannot be started through `/api/files/local`). Uploads are
+//! a streamed multipart `POST /api/files/local` (field `file`, plus `path` for a folder);
+//! accepted extensions are `gcode`, `gco` and `g`.
+//!
+//! ## Mock
+//!
+//! With the `mock` feature, [`mock::OctoPrintMock`] serves the virtual printer the way
+//! OctoPrint 1.11.8 does.
+
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod errors;
+pub mod mapping;
+#[cfg(feature = "mock")]
+pub mod mock;
+pub mod wire;
+
+pub use client::{base_features, encode_path, OctoPrint};
+pub use mapping::map_status;
+pub use polyprint::transport::{HttpConfig, Secret};
+pub use wire::{JobResponse, PrinterResponse};
+
+/// The backend kind, as in [`polyprint::PrinterInfo::backend`].
+pub const BACKEND: &str = "octoprint";

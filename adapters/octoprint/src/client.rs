@@ -1,0 +1,571 @@
+//! [`OctoPrint`]: the client, and its [`Backend`] implementation.
+//!
+//! Every request goes through [`polyprint::transport::Transport`] with the key in the
+//! `X-Api-Key` header (never `?apikey=`, which OctoPrint writes to its access log). Reads are
+//! [`Idempotency::Safe`] and retried on transient failures; commands, uploads and deletes are
+//! [`Idempotency::Command`] and sent once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use polyprint::transport::{
+    Auth, Body, CheckedUploadBody, HttpConfig, Idempotency, Request, Response, Secret, Transport,
+};
+use polyprint::validate::FileName;
+use polyprint::{
+    async_trait, Axis, Backend, CheckedUpload, Command, Error, Feature, Features, FileEntry,
+    Heater, PrinterInfo, PrinterStatus, Result, Snapshot, Webcam,
+};
+use reqwest::header::HeaderName;
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+
+use crate::errors::{check, error_for};
+use crate::mapping::{file_entries, map_status};
+use crate::wire::{
+    ConnectionResponse, FilesResponse, JobResponse, PrinterResponse, ServerResponse,
+    SettingsResponse, UploadResponse, VersionResponse,
+};
+use crate::BACKEND;
+
+/// Characters escaped in a path segment: everything but unreserved characters.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a stored file's path for `/api/files/local/<path>`, segment by segment
+/// (the `/` between folders stays).
+pub fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A JSON number: an integer when the value is whole (OctoPrint's own UI sends `210`, not
+/// `210.0`), else a float.
+fn number(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        json!(v as i64)
+    } else {
+        json!(v)
+    }
+}
+
+/// The features every OctoPrint server offers through its REST API. See the crate docs for
+/// what is left out and why.
+pub fn base_features() -> Features {
+    Feature::PrintStart
+        | Feature::PauseResume
+        | Feature::Cancel
+        | Feature::FileList
+        | Feature::FileUpload
+        | Feature::FileDelete
+        | Feature::TemperatureControl
+        | Feature::AxisMovement
+        | Feature::Homing
+        | Feature::Extrusion
+        | Feature::GCode
+        | Feature::ConnectionControl
+}
+
+/// A printer behind an OctoPrint server.
+///
+/// ```no_run
+/// # async fn demo() -> polyprint::Result<()> {
+/// use polyprint::Printer;
+/// use polyprint_octoprint::OctoPrint;
+///
+/// let printer = OctoPrint::new("http://127.0.0.1:5000", "my-api-key")?;
+/// let status = printer.status().await?;
+/// println!("{} ({})", status.state, status.raw_state);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct OctoPrint {
+    transport: Transport,
+    name: String,
+    port: Option<String>,
+    baudrate: Option<u32>,
+    webcam: Arc<AtomicBool>,
+}
+
+impl OctoPrint {
+    /// A client for the server at `base_url` with its own connection pool.
+    pub fn new(base_url: &str, api_key: impl Into<Secret>) -> Result<OctoPrint> {
+        OctoPrint::with_config(base_url, api_key, HttpConfig::default())
+    }
+
+    /// A client with transport settings.
+    pub fn with_config(
+        base_url: &str,
+        api_key: impl Into<Secret>,
+        config: HttpConfig,
+    ) -> Result<OctoPrint> {
+        let transport = Transport::new(base_url, auth(api_key.into()), config)?;
+        Ok(OctoPrint::from_transport(transport))
+    }
+
+    /// A client over a shared `reqwest::Client`, so a fleet of printers shares one pool.
+    pub fn with_client(
+        client: reqwest::Client,
+        base_url: &str,
+        api_key: impl Into<Secret>,
+        config: HttpConfig,
+    ) -> Result<OctoPrint> {
+        let transport = Transport::with_client(client, base_url, auth(api_key.into()), config)?;
+        Ok(OctoPrint::from_transport(transport))
+    }
+
+    fn from_transport(transport: Transport) -> OctoPrint {
+        let name = match reqwest::Url::parse(transport.endpoint()) {
+            Ok(u) => format!(
+                "OctoPrint at {}{}",
+                u.host_str().unwrap_or_default(),
+                u.port().map(|p| format!(":{p}")).unwrap_or_default()
+            ),
+            Err(_) => "OctoPrint".to_string(),
+        };
+        OctoPrint {
+            transport,
+            name,
+            port: None,
+            baudrate: None,
+            webcam: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Names the printer for people (default: `OctoPrint at <host:port>`).
+    pub fn with_name(mut self, name: impl Into<String>) -> OctoPrint {
+        self.name = name.into();
+        self
+    }
+
+    /// The serial port [`connect`](polyprint::Printer::connect) asks for, e.g. `VIRTUAL` or
+    /// `/dev/ttyACM0`. Without one, the connect command names no port and OctoPrint uses its
+    /// configured preference or autodetects; it is never forced to `VIRTUAL`.
+    pub fn with_port(mut self, port: impl Into<String>) -> OctoPrint {
+        self.port = Some(port.into());
+        self
+    }
+
+    /// The baud rate [`connect`](polyprint::Printer::connect) asks for (default: OctoPrint's
+    /// preference or autodetection).
+    pub fn with_baudrate(mut self, baudrate: u32) -> OctoPrint {
+        self.baudrate = Some(baudrate);
+        self
+    }
+
+    /// Claims [`Feature::WebcamSnapshot`] (or not) without asking the server. See
+    /// [`OctoPrint::detect_webcam`] to ask it.
+    pub fn with_webcam(mut self, snapshot: bool) -> OctoPrint {
+        self.webcam = Arc::new(AtomicBool::new(snapshot));
+        self
+    }
+
+    /// Asks `/api/settings` whether a webcam can take snapshots, and claims
+    /// [`Feature::WebcamSnapshot`] from then on if so. OctoPrint reports `webcamEnabled: true`
+    /// even with no camera, so only a webcam with `canSnapshot: true` counts. The answer is
+    /// cached; `/api/settings` is slow (about 60 ms), so it is not read on every status.
+    pub async fn detect_webcam(&self) -> Result<bool> {
+        let settings: SettingsResponse = self.get_json("api/settings", "settings").await?;
+        let can = settings
+            .webcam
+            .is_some_and(|w| w.webcams.iter().any(|c| c.can_snapshot));
+        self.webcam.store(can, Ordering::Relaxed);
+        Ok(can)
+    }
+
+    /// The transport, for OctoPrint endpoints this crate does not wrap.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// `GET /api/version`: the server's and the API's versions.
+    pub async fn version(&self) -> Result<VersionResponse> {
+        self.get_json("api/version", "version").await
+    }
+
+    /// `GET /api/server`: the server version and safe mode.
+    pub async fn server(&self) -> Result<ServerResponse> {
+        self.get_json("api/server", "server").await
+    }
+
+    /// `GET /api/connection`: the serial connection (`current.state` is `Closed` when
+    /// disconnected) and the ports, baud rates and profiles to choose from.
+    pub async fn connection(&self) -> Result<ConnectionResponse> {
+        self.get_json("api/connection", "connection").await
+    }
+
+    /// `GET /api/printer` as OctoPrint sends it; `None` when the printer is not operational
+    /// (OctoPrint's 409, which is a state, not an error).
+    pub async fn printer_state(&self) -> Result<Option<PrinterResponse>> {
+        let r = self.transport.send(Request::get("api/printer")).await?;
+        if r.status == 409 {
+            return Ok(None);
+        }
+        check(r, "printer")?.json().map(Some)
+    }
+
+    /// `GET /api/job` as OctoPrint sends it (200 even when disconnected).
+    pub async fn job(&self) -> Result<JobResponse> {
+        self.get_json("api/job", "job").await
+    }
+
+    /// `GET /api/files?recursive=true` as OctoPrint sends it.
+    pub async fn files(&self) -> Result<FilesResponse> {
+        self.get_json("api/files?recursive=true", "file list").await
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, what: &str) -> Result<T> {
+        let r = self.transport.send(Request::get(path)).await?;
+        check(r, what)?.json()
+    }
+
+    /// Sends one command (never retried); a 2xx answer (OctoPrint's empty 204) is success.
+    async fn command(&self, path: &str, body: Value, what: &str) -> Result<()> {
+        let r = self
+            .transport
+            .send(Request::command(path, Body::json(&body)))
+            .await?;
+        check(r, what).map(|_| ())
+    }
+
+    fn webcam_claimed(&self) -> bool {
+        self.webcam.load(Ordering::Relaxed)
+    }
+
+    fn file_path(file: &FileName) -> String {
+        format!("api/files/local/{}", encode_path(file.as_str()))
+    }
+
+    fn target_request(heater: Heater, celsius: f64) -> (&'static str, Value) {
+        match heater {
+            Heater::Tool(n) => {
+                let mut targets = Map::new();
+                targets.insert(format!("tool{n}"), number(celsius));
+                (
+                    "api/printer/tool",
+                    json!({"command": "target", "targets": targets}),
+                )
+            }
+            Heater::Bed => (
+                "api/printer/bed",
+                json!({"command": "target", "target": number(celsius)}),
+            ),
+            Heater::Chamber => (
+                "api/printer/chamber",
+                json!({"command": "target", "target": number(celsius)}),
+            ),
+        }
+    }
+}
+
+fn auth(key: Secret) -> Auth {
+    Auth::Header(HeaderName::from_static("x-api-key"), key)
+}
+
+/// The JSON body and path of a command, as OctoPrint expects it. `None` for commands
+/// OctoPrint has no endpoint for.
+fn command_request(op: &OctoPrint, command: &Command) -> Option<(String, Value, String)> {
+    let job = |body: Value| Some(("api/job".to_string(), body, "job".to_string()));
+    match command {
+        Command::StartPrint(f) => Some((
+            OctoPrint::file_path(f),
+            json!({"command": "select", "print": true}),
+            format!("file {f}"),
+        )),
+        Command::Pause => job(json!({"command": "pause", "action": "pause"})),
+        Command::Resume => job(json!({"command": "pause", "action": "resume"})),
+        Command::Cancel => job(json!({"command": "cancel"})),
+        Command::SetTarget(t) => {
+            let (path, body) = OctoPrint::target_request(t.heater(), t.celsius());
+            Some((path.to_string(), body, t.heater().to_string()))
+        }
+        Command::Jog(j) => {
+            let j = j.get();
+            let mut body = Map::new();
+            body.insert("command".into(), json!("jog"));
+            for (axis, v) in [("x", j.x), ("y", j.y), ("z", j.z), ("speed", j.speed)] {
+                if let Some(v) = v {
+                    body.insert(axis.into(), number(v));
+                }
+            }
+            Some((
+                "api/printer/printhead".into(),
+                Value::Object(body),
+                "print head".into(),
+            ))
+        }
+        Command::Home(axes) => {
+            let axes: Vec<&str> = [Axis::X, Axis::Y, Axis::Z]
+                .into_iter()
+                .filter(|a| axes.contains(*a))
+                .map(Axis::letter)
+                .collect();
+            Some((
+                "api/printer/printhead".into(),
+                json!({"command": "home", "axes": axes}),
+                "print head".into(),
+            ))
+        }
+        Command::Extrude(e) => Some((
+            "api/printer/tool".into(),
+            json!({"command": "extrude", "amount": number(e.mm())}),
+            "tool".into(),
+        )),
+        Command::GCode(lines) => Some((
+            "api/printer/command".into(),
+            json!({"commands": lines.lines()}),
+            "printer".into(),
+        )),
+        Command::Connect => {
+            let mut body = Map::new();
+            body.insert("command".into(), json!("connect"));
+            if let Some(port) = &op.port {
+                body.insert("port".into(), json!(port));
+            }
+            if let Some(b) = op.baudrate {
+                body.insert("baudrate".into(), json!(b));
+            }
+            Some((
+                "api/connection".into(),
+                Value::Object(body),
+                "connection".into(),
+            ))
+        }
+        Command::Disconnect => Some((
+            "api/connection".into(),
+            json!({"command": "disconnect"}),
+            "connection".into(),
+        )),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl Backend for OctoPrint {
+    fn describe(&self) -> PrinterInfo {
+        PrinterInfo {
+            backend: BACKEND.to_string(),
+            id: self.transport.endpoint().to_string(),
+            name: self.name.clone(),
+            endpoint: Some(self.transport.endpoint().to_string()),
+        }
+    }
+
+    fn capabilities(&self) -> Features {
+        let mut f = base_features();
+        if self.webcam_claimed() {
+            f |= Feature::WebcamSnapshot;
+        }
+        f
+    }
+
+    fn accepted_extensions(&self) -> &[&str] {
+        &["gcode", "gco", "g"]
+    }
+
+    async fn read_status(&self) -> Result<PrinterStatus> {
+        let (printer, job) = tokio::join!(self.printer_state(), self.job());
+        let mut status = map_status(printer?, job?);
+        if self.webcam_claimed() {
+            status.webcams.push(Webcam {
+                name: "classic".into(),
+                can_snapshot: true,
+            });
+        }
+        Ok(status)
+    }
+
+    async fn run(&self, command: Command) -> Result<()> {
+        match &command {
+            Command::DeleteFile(f) => {
+                let r = self
+                    .transport
+                    .send(Request::new(
+                        Method::DELETE,
+                        OctoPrint::file_path(f),
+                        Idempotency::Command,
+                    ))
+                    .await?;
+                check(r, &format!("file {f}")).map(|_| ())
+            }
+            other => match command_request(self, other) {
+                Some((path, body, what)) => self.command(&path, body, &what).await,
+                None => Err(self.unsupported(other.feature())),
+            },
+        }
+    }
+
+    async fn fetch_files(&self) -> Result<Vec<FileEntry>> {
+        Ok(file_entries(&self.files().await?.files))
+    }
+
+    async fn send_file(&self, upload: CheckedUpload) -> Result<FileEntry> {
+        let size = upload.size;
+        let name = upload.name.clone();
+        let mut fields = Vec::new();
+        if let Some((folder, _)) = name.as_str().rsplit_once('/') {
+            fields.push(("path", folder.to_string()));
+        }
+        let mut request = Request::new(Method::POST, "api/files/local", Idempotency::Command);
+        request.body = Body::MultipartFile {
+            field: "file",
+            fields,
+            upload: Box::new(CheckedUploadBody(upload)),
+        };
+        let r: Response = check(
+            self.transport.send(request).await?,
+            &format!("upload of {name}"),
+        )?;
+        let answer: UploadResponse = r.json()?;
+        let local = answer.files.local;
+        Ok(FileEntry {
+            path: local.path.unwrap_or_else(|| local.name.clone()),
+            name: local.name,
+            size: Some(size),
+            modified: None,
+            estimated_time: None,
+        })
+    }
+
+    async fn fetch_snapshot(&self) -> Result<Snapshot> {
+        let r = self
+            .transport
+            .send(Request::get("downloads/camera/current"))
+            .await?;
+        let r = check(r, "webcam snapshot")?;
+        let content_type = r.content_type().unwrap_or("image/jpeg").to_string();
+        if !content_type.starts_with("image/") {
+            return Err(Error::protocol(format!(
+                "the snapshot is {content_type}, not an image: {}",
+                r.snippet()
+            )));
+        }
+        Ok(Snapshot {
+            content_type,
+            bytes: r.body,
+        })
+    }
+}
+
+impl OctoPrint {
+    /// Maps a non-2xx answer the way this adapter does (exposed for tests and tools).
+    pub fn error_for(response: &Response, what: &str) -> Error {
+        error_for(response, what)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polyprint::validate::{Axes, Extrusion, GcodeBatch, HeaterTarget, Jog, JogMove, Limits};
+
+    fn body(command: Command) -> (String, Value) {
+        let op = OctoPrint::new("http://127.0.0.1:1", "k").unwrap();
+        let (p, b, _) = command_request(&op, &command).unwrap();
+        (p, b)
+    }
+
+    #[test]
+    fn bodies_match_the_recorded_requests() {
+        let l = Limits::default();
+        let f = FileName::parse("my test (1).gcode").unwrap();
+        assert_eq!(
+            body(Command::StartPrint(f)),
+            (
+                "api/files/local/my%20test%20%281%29.gcode".into(),
+                json!({"command":"select","print":true})
+            )
+        );
+        assert_eq!(
+            body(Command::Pause).1.to_string(),
+            r#"{"action":"pause","command":"pause"}"#
+        );
+        assert_eq!(
+            body(Command::Resume).1,
+            json!({"command":"pause","action":"resume"})
+        );
+        assert_eq!(body(Command::Cancel).1, json!({"command":"cancel"}));
+        let t = HeaterTarget::new(Heater::Tool(0), 210.0, &l).unwrap();
+        assert_eq!(
+            body(Command::SetTarget(t)).1.to_string(),
+            r#"{"command":"target","targets":{"tool0":210}}"#
+        );
+        let t = HeaterTarget::new(Heater::Bed, 65.0, &l).unwrap();
+        assert_eq!(
+            body(Command::SetTarget(t)),
+            (
+                "api/printer/bed".into(),
+                json!({"command":"target","target":65})
+            )
+        );
+        let t = HeaterTarget::new(Heater::Chamber, 40.5, &l).unwrap();
+        assert_eq!(body(Command::SetTarget(t)).0, "api/printer/chamber");
+        let jog = JogMove::new(
+            Jog {
+                x: Some(10.0),
+                y: Some(-5.0),
+                z: Some(1.0),
+                speed: Some(3000.0),
+            },
+            &l,
+        )
+        .unwrap();
+        assert_eq!(
+            body(Command::Jog(jog)).1,
+            json!({"command":"jog","x":10,"y":-5,"z":1,"speed":3000})
+        );
+        let jog = JogMove::new(Jog::along(Axis::Z, 0.5), &l).unwrap();
+        assert_eq!(body(Command::Jog(jog)).1, json!({"command":"jog","z":0.5}));
+        assert_eq!(
+            body(Command::Home(Axes::all())).1,
+            json!({"command":"home","axes":["x","y","z"]})
+        );
+        assert_eq!(
+            body(Command::Extrude(Extrusion::new(5.0, &l).unwrap())).1,
+            json!({"command":"extrude","amount":5})
+        );
+        assert_eq!(
+            body(Command::GCode(GcodeBatch::new(&["M105", "G91"]).unwrap())).1,
+            json!({"commands":["M105","G91"]})
+        );
+        assert_eq!(body(Command::Connect).1, json!({"command":"connect"}));
+        assert_eq!(body(Command::Disconnect).1, json!({"command":"disconnect"}));
+        let op = OctoPrint::new("http://127.0.0.1:1", "k")
+            .unwrap()
+            .with_port("VIRTUAL")
+            .with_baudrate(115200);
+        let (_, b, _) = command_request(&op, &Command::Connect).unwrap();
+        assert_eq!(
+            b,
+            json!({"command":"connect","port":"VIRTUAL","baudrate":115200})
+        );
+    }
+
+    #[test]
+    fn paths_are_encoded_per_segment() {
+        assert_eq!(encode_path("a/b c.gcode"), "a/b%20c.gcode");
+        assert_eq!(encode_path("ü?#.gcode"), "%C3%BC%3F%23.gcode");
+    }
+
+    #[test]
+    fn no_secret_in_debug() {
+        let op = OctoPrint::new("http://127.0.0.1:1", "hunter2-key").unwrap();
+        assert!(!format!("{op:?}").contains("hunter2"));
+        assert_eq!(
+            op.describe().endpoint.as_deref(),
+            Some("http://127.0.0.1:1")
+        );
+        assert!(!op.capabilities().contains(Feature::WebcamSnapshot));
+        assert!(op
+            .clone()
+            .with_webcam(true)
+            .capabilities()
+            .contains(Feature::WebcamSnapshot));
+    }
+}
