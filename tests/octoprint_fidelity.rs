@@ -1,0 +1,401 @@
+//! Mock fidelity: the same request sequence against the OctoPrint mock and against a real
+//! OctoPrint must give the same status codes, the same content types and the same JSON key
+//! structure (values may differ).
+//!
+//! Runs when `OCTOPRINT_URL` and `OCTOPRINT_API_KEY` point at a real server with its virtual
+//! printer connected and idle (`scripts/octoprint/with-server.sh` provides exactly that);
+//! otherwise it says loudly that it skipped.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use polyprint::sim::VirtualPrinter;
+use polyprint_octoprint::mock::OctoPrintMock;
+use reqwest::Method;
+use serde_json::Value;
+
+/// One request of the sequence.
+struct Step {
+    name: &'static str,
+    method: Method,
+    path: &'static str,
+    body: Option<Value>,
+    /// Upload this file as multipart `file`.
+    upload: Option<&'static str>,
+    bad_key: bool,
+}
+
+fn step(name: &'static str, method: Method, path: &'static str, body: Option<Value>) -> Step {
+    Step {
+        name,
+        method,
+        path,
+        body,
+        upload: None,
+        bad_key: false,
+    }
+}
+
+/// A file that prints for several seconds on the real virtual printer, so the job can be
+/// cancelled while it runs.
+fn slow_gcode() -> String {
+    let mut g = String::from("G21\nG90\nG28\nG92 E0\n");
+    for layer in 0..4 {
+        g.push_str(&format!(";LAYER:{layer}\nG1 Z{}.2 F3000\n", layer));
+        for i in 0..50 {
+            let x = 10 + (i % 2) * 80;
+            g.push_str(&format!("G1 X{x} Y{} E{}.1 F3000\n", 10 + i, i));
+        }
+    }
+    g
+}
+
+const UPLOAD_NAME: &str = "fidelity-test.gcode";
+
+fn sequence() -> Vec<Step> {
+    use serde_json::json;
+    vec![
+        step("version", Method::GET, "/api/version", None),
+        step("server", Method::GET, "/api/server", None),
+        step("connection", Method::GET, "/api/connection", None),
+        step("printer idle", Method::GET, "/api/printer", None),
+        step("job idle", Method::GET, "/api/job", None),
+        Step {
+            upload: Some(UPLOAD_NAME),
+            ..step("upload", Method::POST, "/api/files/local", None)
+        },
+        step(
+            "file info",
+            Method::GET,
+            "/api/files/local/fidelity-test.gcode",
+            None,
+        ),
+        step("files", Method::GET, "/api/files", None),
+        step(
+            "file info missing",
+            Method::GET,
+            "/api/files/local/nope.gcode",
+            None,
+        ),
+        step(
+            "pause when idle",
+            Method::POST,
+            "/api/job",
+            Some(json!({"command":"pause","action":"pause"})),
+        ),
+        step(
+            "cancel when idle",
+            Method::POST,
+            "/api/job",
+            Some(json!({"command":"cancel"})),
+        ),
+        step(
+            "bad job command",
+            Method::POST,
+            "/api/job",
+            Some(json!({"command":"explode"})),
+        ),
+        step(
+            "tool target",
+            Method::POST,
+            "/api/printer/tool",
+            Some(json!({"command":"target","targets":{"tool0":0}})),
+        ),
+        step(
+            "bed target",
+            Method::POST,
+            "/api/printer/bed",
+            Some(json!({"command":"target","target":0})),
+        ),
+        step(
+            "jog",
+            Method::POST,
+            "/api/printer/printhead",
+            Some(json!({"command":"jog","x":1,"y":1,"z":1})),
+        ),
+        step(
+            "home",
+            Method::POST,
+            "/api/printer/printhead",
+            Some(json!({"command":"home","axes":["x","y"]})),
+        ),
+        step(
+            "extrude",
+            Method::POST,
+            "/api/printer/tool",
+            Some(json!({"command":"extrude","amount":1})),
+        ),
+        step(
+            "gcode",
+            Method::POST,
+            "/api/printer/command",
+            Some(json!({"commands":["M105"]})),
+        ),
+        step(
+            "gcode empty",
+            Method::POST,
+            "/api/printer/command",
+            Some(json!({})),
+        ),
+        step(
+            "home bad axis",
+            Method::POST,
+            "/api/printer/printhead",
+            Some(json!({"command":"home","axes":["q"]})),
+        ),
+        step(
+            "select missing",
+            Method::POST,
+            "/api/files/local/missing.gcode",
+            Some(json!({"command":"select","print":true})),
+        ),
+        Step {
+            bad_key: true,
+            ..step("bad key GET", Method::GET, "/api/printer", None)
+        },
+        Step {
+            bad_key: true,
+            ..step(
+                "bad key POST",
+                Method::POST,
+                "/api/job",
+                Some(json!({"command":"start"})),
+            )
+        },
+        step(
+            "select and print",
+            Method::POST,
+            "/api/files/local/fidelity-test.gcode",
+            Some(json!({"command":"select","print":true})),
+        ),
+        step("job printing", Method::GET, "/api/job", None),
+        step(
+            "start while printing",
+            Method::POST,
+            "/api/job",
+            Some(json!({"command":"start"})),
+        ),
+        step(
+            "delete while printing",
+            Method::DELETE,
+            "/api/files/local/fidelity-test.gcode",
+            None,
+        ),
+        step(
+            "cancel",
+            Method::POST,
+            "/api/job",
+            Some(json!({"command":"cancel"})),
+        ),
+        step("camera", Method::GET, "/downloads/camera/current", None),
+    ]
+}
+
+/// What is compared of one answer.
+#[derive(Debug, PartialEq)]
+struct Observed {
+    status: u16,
+    content_type: String,
+    shape: Option<Value>,
+}
+
+/// The key structure of a JSON value: objects keep their keys, leaves become their type;
+/// arrays keep the shape of their first element. `null` matches anything (see `same_shape`).
+fn shape(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Value::Array(a) => Value::Array(a.first().map(shape).into_iter().collect()),
+        Value::Null => Value::Null,
+        Value::Bool(_) => Value::String("bool".into()),
+        Value::Number(_) => Value::String("number".into()),
+        Value::String(_) => Value::String("string".into()),
+    }
+}
+
+/// Compares shapes; returns the paths that differ. `null` on either side matches anything,
+/// because the same field is null or set depending on timing (analysis, progress).
+fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Null, _) | (_, Value::Null) => {}
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x
+                .keys()
+                .chain(y.keys())
+                .collect::<std::collections::BTreeSet<_>>()
+            {
+                let p = format!("{path}.{k}");
+                match (x.get(k), y.get(k)) {
+                    (Some(l), Some(r)) => diff(&p, l, r, out),
+                    (Some(_), None) => out.push(format!("{p}: only in mock")),
+                    (None, Some(_)) => out.push(format!("{p}: only in real")),
+                    (None, None) => {}
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if let (Some(l), Some(r)) = (x.first(), y.first()) {
+                diff(&format!("{path}[0]"), l, r, out);
+            }
+        }
+        _ if a != b => out.push(format!("{path}: mock {a} vs real {b}")),
+        _ => {}
+    }
+}
+
+async fn run(client: &reqwest::Client, base: &str, key: &str, s: &Step) -> Observed {
+    let url = format!("{base}{}", s.path);
+    let key = if s.bad_key { "wrong-key" } else { key };
+    let mut req = client
+        .request(s.method.clone(), &url)
+        .header("X-Api-Key", key);
+    if let Some(body) = &s.body {
+        req = req.json(body);
+    }
+    if let Some(name) = s.upload {
+        let part = reqwest::multipart::Part::bytes(slow_gcode().into_bytes())
+            .file_name(name)
+            .mime_str("application/octet-stream")
+            .unwrap();
+        req = req.multipart(reqwest::multipart::Form::new().part("file", part));
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let bytes = resp.bytes().await.expect("body");
+    let shape = if content_type == "application/json" {
+        Some(shape(&serde_json::from_slice(&bytes).expect("JSON body")))
+    } else {
+        None
+    };
+    Observed {
+        status,
+        content_type,
+        shape,
+    }
+}
+
+/// Waits (up to 10 s) until the uploaded file's analysis is in.
+async fn wait_for_analysis(client: &reqwest::Client, base: &str, key: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let info: Value = client
+            .get(format!("{base}/api/files/local/{UPLOAD_NAME}"))
+            .header("X-Api-Key", key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if info.get("gcodeAnalysis").is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the real server did not analyse the upload within 10 s");
+}
+
+/// Waits until the real server's job is back to Operational (after the cancel), then deletes
+/// the uploaded file so later tests start clean.
+async fn settle(client: &reqwest::Client, base: &str, key: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let job: Value = client
+            .get(format!("{base}/api/job"))
+            .header("X-Api-Key", key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if job["state"] == "Operational" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = client
+        .delete(format!("{base}/api/files/local/{UPLOAD_NAME}"))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204, "cleanup delete");
+}
+
+#[tokio::test]
+async fn mock_and_real_octoprint_answer_alike() {
+    let (Ok(real), Ok(real_key)) = (
+        std::env::var("OCTOPRINT_URL"),
+        std::env::var("OCTOPRINT_API_KEY"),
+    ) else {
+        println!(
+            "SKIPPED mock fidelity against real OctoPrint: OCTOPRINT_URL / OCTOPRINT_API_KEY \
+             not set (run under scripts/octoprint/with-server.sh)"
+        );
+        return;
+    };
+    assert!(
+        real.starts_with("http://127.0.0.1:"),
+        "tests only talk to servers on 127.0.0.1, not {real}"
+    );
+    let mock = OctoPrintMock::start(VirtualPrinter::new()).await;
+    let client = reqwest::Client::new();
+    let mut mismatches: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    println!("\nmock fidelity: OctoPrint mock vs real OctoPrint at {real}");
+    println!(
+        "{:<24} {:<7} {:<38} {:>5} {:>5}  result",
+        "step", "method", "path", "mock", "real"
+    );
+    for s in sequence() {
+        if s.name == "file info" {
+            // The real server analyses an upload in a subprocess (about 0.4 s); its file entries
+            // carry `gcodeAnalysis` once that is done. The mock's analysis is instant.
+            wait_for_analysis(&client, &real, &real_key).await;
+        }
+        let m = run(&client, &mock.uri(), mock.api_key(), &s).await;
+        let r = run(&client, &real, &real_key, &s).await;
+        let mut problems = Vec::new();
+        if m.status != r.status {
+            problems.push(format!("status mock {} vs real {}", m.status, r.status));
+        }
+        if m.content_type != r.content_type {
+            problems.push(format!(
+                "content type mock {:?} vs real {:?}",
+                m.content_type, r.content_type
+            ));
+        }
+        if let (Some(a), Some(b)) = (&m.shape, &r.shape) {
+            diff("$", a, b, &mut problems);
+        }
+        println!(
+            "{:<24} {:<7} {:<38} {:>5} {:>5}  {}",
+            s.name,
+            s.method.as_str(),
+            s.path,
+            m.status,
+            r.status,
+            if problems.is_empty() {
+                "same"
+            } else {
+                "DIFFERENT"
+            }
+        );
+        if !problems.is_empty() {
+            mismatches.insert(s.name, problems);
+        }
+    }
+    settle(&client, &real, &real_key).await;
+    assert!(
+        mismatches.is_empty(),
+        "mock and real OctoPrint differ:\n{mismatches:#?}"
+    );
+}
