@@ -283,8 +283,14 @@ pub trait Printer: Send + Sync {
     fn info(&self) -> PrinterInfo;
     /// What this printer can do now: declared by the backend, narrowed to this printer.
     fn features(&self) -> Features;
+    /// Asks the server what this printer can do (Prusa Connect's supported commands, Obico's
+    /// agent kind, OctoPrint's webcam) and returns the narrowed [`features`](Printer::features).
+    /// Cheap to skip: backends also narrow on their first status.
+    async fn refresh_features(&self) -> Result<Features>;
     /// The printer's limits for heater targets, jogs and extrusion.
     fn limits(&self) -> Limits;
+    /// File extensions an upload may have (lower case, without the dot).
+    fn file_types(&self) -> Vec<String>;
     /// What the printer is doing.
     async fn status(&self) -> Result<PrinterStatus>;
     /// Starts printing a stored file ([`Feature::PrintStart`]).
@@ -343,6 +349,11 @@ pub trait Backend: Send + Sync {
     /// File extensions an upload may have (lower case, no dot).
     fn accepted_extensions(&self) -> &[&str] {
         &["gcode", "gco", "g"]
+    }
+    /// Asks the server what this printer can do and updates the cached capabilities.
+    /// The default has nothing to ask.
+    async fn refresh_capabilities(&self) -> Result<()> {
+        Ok(())
     }
     /// Reads the status.
     async fn read_status(&self) -> Result<PrinterStatus>;
@@ -410,8 +421,18 @@ impl<B: Backend + ?Sized> Printer for B {
     fn features(&self) -> Features {
         self.capabilities()
     }
+    async fn refresh_features(&self) -> Result<Features> {
+        self.refresh_capabilities().await?;
+        Ok(self.capabilities())
+    }
     fn limits(&self) -> Limits {
         Backend::limits(self)
+    }
+    fn file_types(&self) -> Vec<String> {
+        self.accepted_extensions()
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
     }
     async fn status(&self) -> Result<PrinterStatus> {
         self.read_status().await

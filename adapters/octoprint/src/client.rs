@@ -348,6 +348,11 @@ fn command_request(op: &OctoPrint, command: &Command) -> Option<(String, Value, 
 
 #[async_trait]
 impl Backend for OctoPrint {
+    /// Detects whether a webcam can take snapshots ([`OctoPrint::detect_webcam`]).
+    async fn refresh_capabilities(&self) -> Result<()> {
+        self.detect_webcam().await.map(drop)
+    }
+
     fn describe(&self) -> PrinterInfo {
         PrinterInfo {
             backend: BACKEND.to_string(),
