@@ -202,7 +202,8 @@ fn status_text(status: u16) -> &'static str {
 /// A running mock server: the dialect over the virtual printer, on 127.0.0.1, with a journal
 /// and fault injection. Stops when dropped.
 pub struct MockServer {
-    server: wiremock::MockServer,
+    /// Always `Some` until dropped (see the `Drop` impl).
+    server: Option<wiremock::MockServer>,
     printer: VirtualPrinter,
     shared: Arc<Mutex<Shared>>,
 }
@@ -242,20 +243,24 @@ impl MockServer {
             .mount(&server)
             .await;
         MockServer {
-            server,
+            server: Some(server),
             printer,
             shared,
         }
     }
 
+    fn server(&self) -> &wiremock::MockServer {
+        self.server.as_ref().expect("present until dropped")
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn uri(&self) -> String {
-        self.server.uri()
+        self.server().uri()
     }
 
     /// The port.
     pub fn port(&self) -> u16 {
-        self.server.address().port()
+        self.server().address().port()
     }
 
     /// The virtual printer behind it.
@@ -313,6 +318,17 @@ impl MockServer {
             .unwrap_or_else(|p| p.into_inner())
             .journal
             .clear();
+    }
+}
+
+impl Drop for MockServer {
+    /// wiremock's own drop blocks (`block_on`) on the server's state, which was seen to hang
+    /// a test's async runtime. It runs on a thread of its own instead; the server's port is
+    /// released when that thread finishes, moments later.
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            std::thread::spawn(move || drop(server));
+        }
     }
 }
 
