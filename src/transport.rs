@@ -314,6 +314,8 @@ pub struct Transport {
     base: Url,
     endpoint: Arc<str>,
     auth: Auth,
+    /// The credential header, built once (marked sensitive); `None` for no auth or Basic.
+    auth_header: Option<(HeaderName, HeaderValue)>,
     config: HttpConfig,
 }
 
@@ -381,11 +383,27 @@ impl Transport {
     ) -> Result<Transport> {
         let base = parse_base_url(base)?;
         let endpoint: Arc<str> = Arc::from(base.as_str().trim_end_matches('/'));
+        let header = |name: HeaderName, value: String| {
+            let mut v = HeaderValue::from_str(&value).map_err(|_| {
+                Error::invalid("credential", "contains characters a header cannot carry")
+            })?;
+            v.set_sensitive(true);
+            Ok::<_, Error>(Some((name, v)))
+        };
+        let auth_header = match &auth {
+            Auth::None | Auth::Basic { .. } => None,
+            Auth::Header(name, secret) => header(name.clone(), secret.expose().to_string())?,
+            Auth::Bearer(secret) => header(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {}", secret.expose()),
+            )?,
+        };
         Ok(Transport {
             client,
             base,
             endpoint,
             auth,
+            auth_header,
             config,
         })
     }
@@ -474,20 +492,11 @@ impl Transport {
         async {
             let mut builder = self.client.request(request.method.clone(), url);
             if !request.no_auth && same_origin {
-                builder = match &self.auth {
-                    Auth::None => builder,
-                    Auth::Header(name, secret) => {
-                        let mut v = HeaderValue::from_str(secret.expose()).map_err(|_| {
-                            Error::invalid("credential", "not a valid header value")
-                        })?;
-                        v.set_sensitive(true);
-                        builder.header(name.clone(), v)
-                    }
-                    Auth::Bearer(secret) => builder.bearer_auth(secret.expose()),
-                    Auth::Basic { user, password } => {
-                        builder.basic_auth(user, Some(password.expose()))
-                    }
-                };
+                if let Some((name, value)) = &self.auth_header {
+                    builder = builder.header(name.clone(), value.clone());
+                } else if let Auth::Basic { user, password } = &self.auth {
+                    builder = builder.basic_auth(user, Some(password.expose()));
+                }
             }
             for (k, v) in &request.headers {
                 builder = builder.header(k.clone(), v.clone());
@@ -525,13 +534,13 @@ impl Transport {
                     .timeout(self.config.upload_timeout),
             };
             let result = builder.send().await;
-            let response = match result {
+            let mut response = match result {
                 Ok(r) => r,
                 Err(e) => return Err(self.map_error(e)),
             };
             let status = response.status().as_u16();
             tracing::Span::current().record("status", status);
-            let headers = response.headers().clone();
+            let headers = std::mem::take(response.headers_mut());
             let body = self.read_capped(response).await?;
             tracing::Span::current().record("ms", started.elapsed().as_millis() as u64);
             tracing::debug!("response");
@@ -547,22 +556,26 @@ impl Transport {
 
     async fn read_capped(&self, response: reqwest::Response) -> Result<Bytes> {
         let cap = self.config.max_response_bytes;
-        if response.content_length().is_some_and(|n| n as usize > cap) {
-            return Err(Error::protocol(format!(
-                "response of {} bytes is over the limit of {cap} bytes",
-                response.content_length().unwrap_or_default()
-            )));
+        let body_error = |e: reqwest::Error, read: usize| match self.map_error(e) {
+            Error::Timeout { endpoint, after } => Error::Timeout { endpoint, after },
+            other => Error::protocol(format!(
+                "response body ended early or was corrupt after {read} bytes: {other}"
+            )),
+        };
+        match response.content_length() {
+            Some(n) if n as usize > cap => {
+                return Err(Error::protocol(format!(
+                    "response of {n} bytes is over the limit of {cap} bytes"
+                )))
+            }
+            // The length is declared and within the cap: take the body in one piece.
+            Some(_) => return response.bytes().await.map_err(|e| body_error(e, 0)),
+            None => {}
         }
         let mut stream = response.bytes_stream();
         let mut buf = bytes::BytesMut::new();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| match self.map_error(e) {
-                Error::Timeout { endpoint, after } => Error::Timeout { endpoint, after },
-                other => Error::protocol(format!(
-                    "response body ended early or was corrupt after {} bytes: {other}",
-                    buf.len()
-                )),
-            })?;
+            let chunk = chunk.map_err(|e| body_error(e, buf.len()))?;
             if buf.len() + chunk.len() > cap {
                 return Err(Error::protocol(format!(
                     "response is over the limit of {cap} bytes"
@@ -678,6 +691,10 @@ mod tests {
         assert!(!format!("{auth:?}").contains("hunter2"));
         let t = Transport::new("http://127.0.0.1:1", auth, fast()).unwrap();
         assert!(!format!("{t:?}").contains("hunter2"));
+        let bad = Auth::Bearer(Secret::new("two\nlines"));
+        let err = Transport::new("http://127.0.0.1:1", bad, fast()).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
+        assert!(!err.to_string().contains("two"), "{err}");
     }
 
     #[test]

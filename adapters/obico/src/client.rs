@@ -165,14 +165,37 @@ impl Obico {
             TokenHeader::Bearer => Auth::Bearer(token),
             TokenHeader::XApiKey => Auth::Header(HeaderName::from_static("x-api-key"), token),
         };
-        Ok(Obico {
-            transport: Transport::new(base_url, auth, config)?,
+        Ok(Obico::with_transport(
+            Transport::new(base_url, auth, config)?,
+            printer_id,
+        ))
+    }
+
+    /// Like [`Obico::with_config`], over a shared `reqwest::Client` (and so a shared connection
+    /// pool: what a fleet of printers wants).
+    pub fn with_client(
+        client: reqwest::Client,
+        base_url: &str,
+        token: impl Into<Secret>,
+        printer_id: u64,
+        config: HttpConfig,
+    ) -> Result<Obico> {
+        let transport =
+            Transport::with_client(client, base_url, Auth::Bearer(token.into()), config)?;
+        Ok(Obico::with_transport(transport, printer_id))
+    }
+
+    /// A client over a transport built by the caller (its base URL is the server's root and
+    /// its auth the token).
+    pub fn with_transport(transport: Transport, printer_id: u64) -> Obico {
+        Obico {
+            transport,
             printer_id,
             cache: Mutex::new(Cache {
                 kind: PrinterKind::Unknown,
                 name: None,
             }),
-        })
+        }
     }
 
     /// [`Obico::new`], then [`Obico::refresh`]: the features are this printer's from the start.
