@@ -1,1 +1,44 @@
-//! placeholder
+//! # polyprint-prusa-connect
+//!
+//! The Prusa Connect adapter for polyprint: one printer (by UUID) of a Prusa Connect account
+//! as a [`polyprint::Printer`], plus the Prusa-specific surface on [`PrusaConnectClient`]
+//! (printers, supported commands and validated command execution, jobs, failure reasons,
+//! queue, team files and uploads, storages, teams, cameras, stats, events, notifications).
+//!
+//! ```no_run
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> polyprint::Result<()> {
+//! use polyprint::Printer;
+//! use polyprint_prusa_connect::{PrusaConnect, DEFAULT_BASE_URL};
+//!
+//! let token = std::env::var("PRUSA_CONNECT_TOKEN").unwrap_or_default();
+//! let printer = PrusaConnect::new(DEFAULT_BASE_URL, token, "11111111-2222-3333-4444-555555555555")?;
+//! let status = printer.status().await?; // also narrows features from supported commands
+//! println!("{} ({})", status.state, status.raw_state);
+//! # Ok(()) }
+//! ```
+//!
+//! With the `mock` feature, [`mock::PrusaConnectMock`] serves a virtual printer in Prusa
+//! Connect's dialect on 127.0.0.1.
+
+#![warn(missing_docs)]
+
+pub mod adapter;
+pub mod auth;
+pub mod client;
+pub mod commands;
+#[cfg(feature = "mock")]
+pub mod mock;
+pub mod state;
+pub mod wire;
+
+pub use adapter::{declared_features, PrusaConnect, DEFAULT_CAPABILITIES_TTL};
+pub use auth::Credentials;
+pub use client::{FailureTag, JobQuery, PrusaConnectClient, Window};
+pub use commands::CommandSet;
+pub use state::map_state;
+
+/// The backend kind, as in [`polyprint::PrinterInfo::backend`].
+pub const BACKEND: &str = "prusa-connect";
+
+/// Prusa Connect's address.
+pub const DEFAULT_BASE_URL: &str = "https://connect.prusa3d.com";

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use polyprint::sim::DEMO_FILE;
-use polyprint::{Axis, ErrorKind, FailureVerdict, Heater, Jog, PrinterState};
+use polyprint::{Axis, ErrorKind, FailureVerdict, Feature, Heater, Jog, PrinterState};
 
 use crate::cases::lifecycle::{cleanup_cancel, shown, start_and_wait_printing};
 use crate::harness::{Harness, Target};
@@ -99,12 +99,35 @@ pub async fn case_home(t: &Target, _h: &dyn Harness) -> Outcome {
     )
 }
 
-/// Extrudes and retracts: both accepted.
+/// Heats the nozzle where the printer allows it (cold extrusion is refused by printers), then
+/// extrudes and retracts: both accepted.
 pub async fn case_extrude(t: &Target, _h: &dyn Harness) -> Outcome {
     finish(
         async {
+            // Printers refuse cold extrusion (Prusa's MOVE_E needs 170 °C; Marlin's own guard
+            // too): heat the nozzle first where the printer lets us, as a person would.
+            if t.printer.features().contains(Feature::TemperatureControl) {
+                expect_ok(
+                    t.printer.set_target(Heater::Tool(0), 210.0).await,
+                    "set_target(tool0, 210)",
+                )?;
+                wait_until(
+                    t,
+                    "tool0 at 180 °C or more",
+                    Duration::from_secs(60),
+                    |s| Ok(s.heater(Heater::Tool(0)).is_some_and(|h| h.actual >= 180.0)),
+                )
+                .await?;
+            }
             expect_ok(t.printer.extrude(5.0).await, "extrude(5)")?;
-            expect_ok(t.printer.extrude(-2.0).await, "extrude(-2)").map(|_| ())
+            expect_ok(t.printer.extrude(-2.0).await, "extrude(-2)")?;
+            if t.printer.features().contains(Feature::TemperatureControl) {
+                expect_ok(
+                    t.printer.set_target(Heater::Tool(0), 0.0).await,
+                    "set_target(tool0, 0)",
+                )?;
+            }
+            Ok(())
         }
         .await,
     )

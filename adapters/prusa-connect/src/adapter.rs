@@ -1,0 +1,615 @@
+//! [`PrusaConnect`]: one printer (by UUID) of a Prusa Connect account, as a polyprint
+//! [`Backend`] (and so a [`polyprint::Printer`]).
+//!
+//! * Status comes from `GET /app/printers/{uuid}` (see [`crate::state::map_state`]).
+//! * Features and limits are narrowed per printer from its supported-commands list, cached
+//!   with a TTL that really expires ([`PrusaConnect::refresh_capabilities`]).
+//! * Before a command is sent, the printer's current state is read and checked against the
+//!   command's `executable_from_state`: a command the printer cannot run now is
+//!   [`Error::InvalidState`] with nothing sent. Arguments are checked against the definition.
+//! * Stored files are addressed as `storage/name` (e.g. `usb/cube.gcode`); a bare name means
+//!   the USB storage.
+
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use polyprint::transport::{HttpConfig, Secret};
+use polyprint::validate::FileName;
+use polyprint::{
+    async_trait, Axis, Backend, CheckedUpload, Command, Error, Feature, Features, FileEntry,
+    Heater, JobRecord, Limits, PrinterInfo, PrinterStatus, Result, Snapshot,
+};
+use serde_json::{json, Map, Value};
+
+use crate::auth::Credentials;
+use crate::client::{enc, JobQuery, PrusaConnectClient};
+use crate::commands::CommandSet;
+use crate::state;
+use crate::wire;
+use crate::BACKEND;
+
+/// How long a printer's supported-commands list is trusted before it is fetched again.
+pub const DEFAULT_CAPABILITIES_TTL: Duration = Duration::from_secs(300);
+
+/// The storage a bare file name refers to.
+pub const DEFAULT_STORAGE: &str = "usb";
+
+/// Extensions Prusa printers print (binary and plain G-code).
+const EXTENSIONS: &[&str] = &["bgcode", "bgc", "bg", "gcode", "gco", "g"];
+
+/// What a Prusa Connect printer may do, before its supported commands narrow it.
+pub fn declared_features() -> Features {
+    Feature::PrintStart
+        | Feature::PauseResume
+        | Feature::Cancel
+        | Feature::ObjectCancel
+        | Feature::FileList
+        | Feature::FileUpload
+        | Feature::FileDelete
+        | Feature::WebcamSnapshot
+        | Feature::TemperatureControl
+        | Feature::AxisMovement
+        | Feature::Homing
+        | Feature::Extrusion
+        | Feature::LightControl
+        | Feature::GCode
+        | Feature::JobHistory
+        | Feature::PrintQueue
+}
+
+#[derive(Default)]
+struct Cache {
+    commands: Option<(CommandSet, Instant)>,
+    camera: Option<Option<u64>>,
+    name: Option<String>,
+    team_id: Option<u64>,
+    functionalities: Option<Vec<String>>,
+}
+
+/// One printer of a Prusa Connect account.
+pub struct PrusaConnect {
+    client: PrusaConnectClient,
+    uuid: String,
+    ttl: Duration,
+    cache: RwLock<Cache>,
+}
+
+impl std::fmt::Debug for PrusaConnect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrusaConnect")
+            .field("endpoint", &self.client.endpoint())
+            .field("uuid", &self.uuid)
+            .finish()
+    }
+}
+
+/// Maps a checked file name to a path on the printer: `usb/a.gcode` → `/usb/a.gcode`,
+/// `a.gcode` → `/usb/a.gcode`.
+pub fn printer_path(name: &FileName) -> String {
+    if name.as_str().contains('/') {
+        format!("/{}", name.as_str())
+    } else {
+        format!("/{DEFAULT_STORAGE}/{}", name.as_str())
+    }
+}
+
+fn check_uuid(uuid: &str) -> Result<()> {
+    if uuid.is_empty()
+        || uuid.len() > 64
+        || !uuid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(Error::invalid(
+            "printer UUID",
+            format!("{uuid:?} is not a UUID"),
+        ));
+    }
+    Ok(())
+}
+
+fn kw(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+impl PrusaConnect {
+    /// A printer by UUID, with a bearer access token.
+    pub fn new(
+        base_url: &str,
+        token: impl Into<Secret>,
+        printer_uuid: &str,
+    ) -> Result<PrusaConnect> {
+        PrusaConnect::with_config(base_url, token, printer_uuid, HttpConfig::default())
+    }
+
+    /// Like [`PrusaConnect::new`], with transport settings.
+    pub fn with_config(
+        base_url: &str,
+        token: impl Into<Secret>,
+        printer_uuid: &str,
+        config: HttpConfig,
+    ) -> Result<PrusaConnect> {
+        PrusaConnect::with_credentials(base_url, Credentials::token(token), printer_uuid, config)
+    }
+
+    /// With full [`Credentials`] (refresh token, token file, token endpoint).
+    pub fn with_credentials(
+        base_url: &str,
+        credentials: Credentials,
+        printer_uuid: &str,
+        config: HttpConfig,
+    ) -> Result<PrusaConnect> {
+        check_uuid(printer_uuid)?;
+        PrusaConnect::with_account(
+            PrusaConnectClient::new(base_url, credentials, config)?,
+            printer_uuid,
+        )
+    }
+
+    /// Like [`PrusaConnect::with_config`], over a shared `reqwest::Client` (one connection
+    /// pool for a fleet).
+    pub fn with_client(
+        client: reqwest::Client,
+        base_url: &str,
+        token: impl Into<Secret>,
+        printer_uuid: &str,
+        config: HttpConfig,
+    ) -> Result<PrusaConnect> {
+        check_uuid(printer_uuid)?;
+        let account =
+            PrusaConnectClient::with_client(client, base_url, Credentials::token(token), config)?;
+        PrusaConnect::with_account(account, printer_uuid)
+    }
+
+    /// One printer of an account's client (several printers may share one client).
+    pub fn with_account(client: PrusaConnectClient, printer_uuid: &str) -> Result<PrusaConnect> {
+        check_uuid(printer_uuid)?;
+        Ok(PrusaConnect {
+            client,
+            uuid: printer_uuid.to_string(),
+            ttl: DEFAULT_CAPABILITIES_TTL,
+            cache: RwLock::new(Cache::default()),
+        })
+    }
+
+    /// Sets how long the supported-commands list is cached.
+    pub fn with_capabilities_ttl(mut self, ttl: Duration) -> PrusaConnect {
+        self.ttl = ttl;
+        self
+    }
+
+    /// The Prusa-specific client (teams, stats, failure reasons, ...).
+    pub fn client(&self) -> &PrusaConnectClient {
+        &self.client
+    }
+
+    /// The printer's UUID.
+    pub fn uuid(&self) -> &str {
+        &self.uuid
+    }
+
+    /// The cached supported commands, if fetched and not expired.
+    pub fn supported_commands(&self) -> Option<CommandSet> {
+        let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        c.commands
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(s, _)| s.clone())
+    }
+
+    /// Whether the cached list is missing or older than the TTL (checked in place: the list
+    /// is large, and this runs on every status).
+    fn expired(&self) -> bool {
+        let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        c.commands
+            .as_ref()
+            .is_none_or(|(_, at)| at.elapsed() >= self.ttl)
+    }
+
+    /// Fetches the printer's supported commands (and its cameras) and narrows the features.
+    pub async fn refresh_capabilities(&self) -> Result<()> {
+        let set = self.client.supported_commands(&self.uuid).await?;
+        let camera = self
+            .client
+            .printer_cameras(&self.uuid)
+            .await
+            .map(|cams| cams.first().map(|c| c.id));
+        let mut c = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        c.commands = Some((set, Instant::now()));
+        if let Ok(cam) = camera {
+            c.camera = Some(cam);
+        }
+        Ok(())
+    }
+
+    async fn commands(&self) -> Result<CommandSet> {
+        if let Some(s) = self.supported_commands() {
+            return Ok(s);
+        }
+        self.refresh_capabilities().await?;
+        self.cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .commands
+            .as_ref()
+            .map(|(s, _)| s.clone())
+            .ok_or_else(|| Error::protocol("supported commands missing"))
+    }
+
+    async fn detail(&self) -> Result<wire::Printer> {
+        let p = self.client.printer(&self.uuid).await?;
+        let mut c = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        c.name = p.name.clone();
+        c.team_id = p.team_id.or(c.team_id);
+        if !p.allowed_functionalities.is_empty() {
+            c.functionalities = Some(p.allowed_functionalities.clone());
+        }
+        Ok(p)
+    }
+
+    async fn send(&self, set: &CommandSet, name: &str, kwargs: Map<String, Value>) -> Result<()> {
+        self.client
+            .execute_checked(set, &self.uuid, name, kwargs)
+            .await
+            .map(drop)
+    }
+
+    /// Checks that `name` can run from the printer's state now.
+    fn executable(set: &CommandSet, name: &str, p: &wire::Printer) -> Result<()> {
+        if state::is_offline(p) {
+            return Err(Error::state("the printer is offline"));
+        }
+        let word = state::printer_word(p);
+        match set.executable_from(name, word) {
+            Some(true) => Ok(()),
+            Some(false) => Err(Error::state(format!(
+                "{name} cannot run while the printer is {word}"
+            ))),
+            // Unknown commands were refused earlier, as unsupported.
+            None => Ok(()),
+        }
+    }
+
+    fn default_of(set: &CommandSet, command: &str, arg: &str, fallback: i64) -> Value {
+        set.get(command)
+            .and_then(|d| d.args.iter().find(|a| a.name == arg))
+            .and_then(|a| a.default.clone())
+            .unwrap_or_else(|| fallback.into())
+    }
+
+    /// Builds the Prusa command(s) for a polyprint command.
+    fn translate(
+        &self,
+        set: &CommandSet,
+        command: &Command,
+    ) -> Result<Vec<(&'static str, Map<String, Value>)>> {
+        let one = |name: &'static str, v: Value| Ok(vec![(name, kw(v))]);
+        match command {
+            Command::StartPrint(f) => one("START_PRINT", json!({ "path": printer_path(f) })),
+            Command::Pause => one("PAUSE_PRINT", json!({})),
+            Command::Resume => one("RESUME_PRINT", json!({})),
+            Command::Cancel => one("STOP_PRINT", json!({})),
+            Command::CancelObject(id) => one("CANCEL_OBJECT", json!({ "object_id": id })),
+            Command::DeleteFile(f) => one("DELETE_FILE", json!({ "path": printer_path(f) })),
+            Command::SetTarget(t) => {
+                let c = t.celsius().round() as i64;
+                match t.heater() {
+                    Heater::Tool(0) => {
+                        one("SET_NOZZLE_TEMPERATURE", json!({ "nozzle_temperature": c }))
+                    }
+                    Heater::Bed => one("SET_HEATBED_TEMPERATURE", json!({ "bed_temperature": c })),
+                    h => Err(Error::invalid(
+                        format!("{h} target"),
+                        "Prusa Connect sets only the nozzle (tool0) and bed targets",
+                    )),
+                }
+            }
+            Command::Jog(j) => {
+                let j = j.get();
+                let mut out = Vec::new();
+                let (x, y) = (j.x.unwrap_or(0.0), j.y.unwrap_or(0.0));
+                if x != 0.0 || y != 0.0 {
+                    let feed = j
+                        .speed
+                        .map(|s| Value::from(s.round() as i64))
+                        .unwrap_or_else(|| Self::default_of(set, "MOVE", "feedrate", 3000));
+                    out.push(("MOVE", kw(json!({ "feedrate": feed, "x": x, "y": y }))));
+                }
+                if let Some(z) = j.z.filter(|z| *z != 0.0) {
+                    let feed = j
+                        .speed
+                        .map(|s| Value::from(s.round() as i64))
+                        .unwrap_or_else(|| Self::default_of(set, "MOVE_Z", "feedrate", 720));
+                    out.push(("MOVE_Z", kw(json!({ "feedrate": feed, "distance": z }))));
+                }
+                Ok(out)
+            }
+            Command::Home(axes) => {
+                let axis: String = [Axis::X, Axis::Y, Axis::Z]
+                    .into_iter()
+                    .filter(|a| axes.contains(*a))
+                    .map(|a| a.letter().to_ascii_uppercase())
+                    .collect();
+                one("HOME", json!({ "axis": axis }))
+            }
+            Command::Extrude(e) => {
+                let feed = Self::default_of(set, "MOVE_E", "feedrate", 240);
+                one("MOVE_E", json!({ "feedrate": feed, "length": e.mm() }))
+            }
+            Command::SetLight(on) => one(
+                "SET_CHAMBER_LED_INTENSITY",
+                json!({ "chamber.led_intensity": if *on { 100 } else { 0 } }),
+            ),
+            Command::GCode(lines) => {
+                one("SEND_GCODE", json!({ "gcode": lines.lines().join("\n") }))
+            }
+            other => Err(self.unsupported(other.feature())),
+        }
+    }
+}
+
+fn file_entry(f: &wire::File) -> Option<FileEntry> {
+    if f.kind.as_deref() == Some("FOLDER") {
+        return None;
+    }
+    let path = f
+        .path
+        .clone()
+        .or_else(|| f.display_path.clone())
+        .unwrap_or_else(|| format!("/{DEFAULT_STORAGE}/{}", f.name));
+    Some(FileEntry {
+        path: path.trim_start_matches('/').to_string(),
+        name: f.display_name.clone().unwrap_or_else(|| f.name.clone()),
+        size: f.size,
+        modified: f.m_timestamp.or(f.uploaded).map(|t| t as i64),
+        estimated_time: f
+            .meta
+            .as_ref()
+            .and_then(|m| m.estimated_print_time)
+            .filter(|s| *s > 0.0)
+            .map(Duration::from_secs_f64),
+    })
+}
+
+#[async_trait]
+impl Backend for PrusaConnect {
+    async fn refresh_capabilities(&self) -> Result<()> {
+        PrusaConnect::refresh_capabilities(self).await
+    }
+
+    fn describe(&self) -> PrinterInfo {
+        let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        PrinterInfo {
+            backend: BACKEND.into(),
+            id: self.uuid.clone(),
+            name: c.name.clone().unwrap_or_else(|| self.uuid.clone()),
+            endpoint: Some(self.client.endpoint().to_string()),
+        }
+    }
+
+    fn capabilities(&self) -> Features {
+        let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        let mut f = declared_features();
+        if let Some((set, _)) = &c.commands {
+            f = set.narrow(f);
+        }
+        if let Some(funcs) = &c.functionalities {
+            if !funcs.iter().any(|x| x == "files") {
+                f.remove(Feature::FileList | Feature::FileUpload);
+            }
+            if !funcs.iter().any(|x| x == "queue") {
+                f.remove(Feature::PrintQueue);
+            }
+        }
+        if c.camera == Some(None) {
+            f.remove(Feature::WebcamSnapshot);
+        }
+        f
+    }
+
+    fn limits(&self) -> Limits {
+        let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        c.commands
+            .as_ref()
+            .map(|(s, _)| s.limits())
+            .unwrap_or_default()
+    }
+
+    fn accepted_extensions(&self) -> &[&str] {
+        EXTENSIONS
+    }
+
+    async fn read_status(&self) -> Result<PrinterStatus> {
+        let p = self.detail().await?;
+        if self.expired() {
+            if let Err(e) = self.refresh_capabilities().await {
+                tracing::warn!(error = %e, "could not refresh supported commands");
+            }
+        }
+        Ok(state::status_of(&p))
+    }
+
+    async fn run(&self, command: Command) -> Result<()> {
+        let set = self.commands().await?;
+        let steps = self.translate(&set, &command)?;
+        for (name, _) in &steps {
+            if !set.supports(name) {
+                return Err(self.unsupported(command.feature()));
+            }
+        }
+        // Arguments first (no request needed), then the state, read fresh.
+        for (name, kwargs) in &steps {
+            set.check(name, kwargs)?;
+        }
+        // The state, read fresh, lets us refuse early with a clear message. The server refuses
+        // too (409), so a transient failure to read it does not hold the command back; object
+        // cancel needs the job id from it, though.
+        let p = match self.detail().await {
+            Ok(p) => Some(p),
+            Err(e) if e.is_retryable() && !matches!(command, Command::CancelObject(_)) => {
+                tracing::debug!(error = %e, "state pre-check skipped");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(p) = &p {
+            for (name, _) in &steps {
+                Self::executable(&set, name, p)?;
+            }
+            if let Command::Extrude(_) = command {
+                if let (Some(min), Some(t)) = (
+                    set.min_extrude_temp(),
+                    p.temp.as_ref().and_then(|t| t.temp_nozzle),
+                ) {
+                    if t < min {
+                        return Err(Error::state(format!(
+                            "the nozzle is at {t} °C, below the {min} °C this printer needs to extrude"
+                        )));
+                    }
+                }
+            }
+        }
+        if let (Command::CancelObject(id), Some(p)) = (&command, &p) {
+            let id = *id;
+            let job_id = p
+                .job_info
+                .as_ref()
+                .and_then(|j| j.id)
+                .ok_or_else(|| Error::state("no job is running"))?;
+            let job = self.client.job(&self.uuid, job_id).await?;
+            let objects = job.cancelable.map(|c| c.objects).unwrap_or_default();
+            match objects.iter().find(|o| o.id == id) {
+                None => {
+                    return Err(Error::NotFound {
+                        what: format!("object {id} in job {job_id}"),
+                    })
+                }
+                Some(o) if o.canceled => {
+                    return Err(Error::NotFound {
+                        what: format!("object {id} in job {job_id} (already cancelled)"),
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        for (name, kwargs) in steps {
+            self.send(&set, name, kwargs).await?;
+        }
+        Ok(())
+    }
+
+    async fn fetch_files(&self) -> Result<Vec<FileEntry>> {
+        Ok(self
+            .client
+            .printer_files(&self.uuid)
+            .await?
+            .iter()
+            .filter_map(file_entry)
+            .collect())
+    }
+
+    async fn send_file(&self, upload: CheckedUpload) -> Result<FileEntry> {
+        let team = self.cache.read().unwrap_or_else(|p| p.into_inner()).team_id;
+        let team = match team {
+            Some(t) => t,
+            None => self
+                .detail()
+                .await?
+                .team_id
+                .ok_or_else(|| Error::protocol("printer detail without team_id"))?,
+        };
+        let path = printer_path(&upload.name);
+        let name = upload.name.base_name().to_string();
+        let size = upload.size;
+        let status = self
+            .client
+            .initiate_upload(team, &name, size, Some((&self.uuid, &path)))
+            .await?;
+        self.client.upload_data(team, status.id, upload).await?;
+        let path = status.path.unwrap_or(path);
+        Ok(FileEntry {
+            path: path.trim_start_matches('/').to_string(),
+            name,
+            size: Some(size),
+            modified: None,
+            estimated_time: None,
+        })
+    }
+
+    async fn fetch_snapshot(&self) -> Result<Snapshot> {
+        let cached = self.cache.read().unwrap_or_else(|p| p.into_inner()).camera;
+        let camera = match cached {
+            Some(c) => c,
+            None => {
+                let cams = self.client.printer_cameras(&self.uuid).await?;
+                let id = cams.first().map(|c| c.id);
+                self.cache.write().unwrap_or_else(|p| p.into_inner()).camera = Some(id);
+                id
+            }
+        };
+        let id = camera.ok_or_else(|| Error::NotFound {
+            what: format!("a camera for printer {}", enc(&self.uuid)),
+        })?;
+        let image = self
+            .client
+            .snapshot(id, None)
+            .await?
+            .ok_or_else(|| Error::protocol("304 to an unconditional snapshot request"))?;
+        Ok(Snapshot {
+            content_type: image.content_type,
+            bytes: image.bytes,
+        })
+    }
+
+    async fn fetch_history(&self, limit: usize) -> Result<Vec<JobRecord>> {
+        let q = JobQuery {
+            states: ["FIN_OK", "FIN_STOPPED", "FIN_ERROR", "FIN_HARVESTED"]
+                .map(String::from)
+                .to_vec(),
+            limit: Some(limit as u32),
+            offset: None,
+        };
+        let page = self.client.printer_jobs(&self.uuid, &q).await?;
+        Ok(page
+            .items
+            .into_iter()
+            .take(limit)
+            .map(|j| JobRecord {
+                id: j.id.to_string(),
+                file: j
+                    .file
+                    .as_ref()
+                    .map(|f| f.display_name.clone().unwrap_or_else(|| f.name.clone()))
+                    .or(j.path.clone()),
+                outcome: state::job_outcome(&j.state),
+                started: j.start.map(|t| t as i64),
+                ended: j.end.map(|t| t as i64),
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_uuids() {
+        assert_eq!(
+            printer_path(&FileName::parse("a.gcode").unwrap()),
+            "/usb/a.gcode"
+        );
+        assert_eq!(
+            printer_path(&FileName::parse("usb/d/a.bgcode").unwrap()),
+            "/usb/d/a.bgcode"
+        );
+        assert!(check_uuid("11111111-2222-3333-4444-555555555555").is_ok());
+        for bad in ["", "../x", "a/b", "a b", "a?b"] {
+            assert!(check_uuid(bad).is_err(), "{bad}");
+        }
+        let p = PrusaConnect::new("http://127.0.0.1:1", "tok-secret", "u-1").unwrap();
+        assert!(!format!("{p:?}").contains("tok-secret"));
+        assert_eq!(p.capabilities(), declared_features());
+    }
+}
