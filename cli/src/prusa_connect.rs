@@ -1,0 +1,58 @@
+//! The Prusa Connect entry of the backend registry: connect with `url`, `key` (a bearer
+//! token) and `printer_id` (the printer's UUID), and serve the adapter's mock.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use polyprint::sim::VirtualPrinter;
+use polyprint::transport::HttpConfig;
+use polyprint::Printer;
+use polyprint_prusa_connect::mock::PrusaConnectMock;
+use polyprint_prusa_connect::PrusaConnect;
+
+use crate::backends::{BackendSpec, RunningMock};
+use crate::config::PrinterEntry;
+use crate::outcome::CliError;
+
+/// Prusa Connect.
+pub const SPEC: BackendSpec = BackendSpec {
+    name: "prusa-connect",
+    about: "Prusa Connect: url, token (bearer) and printer UUID",
+    needs_url: true,
+    key_name: Some("a token"),
+    printer_id_name: Some("the printer's UUID"),
+    connect,
+    mock: Some(start_mock),
+};
+
+fn connect(entry: &PrinterEntry, http: HttpConfig) -> Result<Arc<dyn Printer>, CliError> {
+    let url = entry.url.as_deref().unwrap_or_default();
+    let token = entry.key.clone().unwrap_or_default();
+    let uuid = entry.printer_id.as_deref().unwrap_or_default();
+    Ok(Arc::new(PrusaConnect::with_config(url, token, uuid, http)?))
+}
+
+impl RunningMock for PrusaConnectMock {
+    fn entry(&self) -> PrinterEntry {
+        PrinterEntry {
+            backend: SPEC.name.into(),
+            url: Some(self.uri()),
+            key: Some(self.token().to_string()),
+            printer_id: Some(self.printer_uuid().to_string()),
+            ..PrinterEntry::default()
+        }
+    }
+    fn request_count(&self) -> usize {
+        self.server().request_count()
+    }
+}
+
+fn start_mock(
+    printer: VirtualPrinter,
+    port: Option<u16>,
+) -> BoxFuture<'static, Result<Box<dyn RunningMock>, CliError>> {
+    Box::pin(async move {
+        let mock = PrusaConnectMock::start_on(printer, port).await;
+        Ok(Box::new(mock) as Box<dyn RunningMock>)
+    })
+}
