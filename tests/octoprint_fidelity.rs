@@ -20,9 +20,12 @@ struct Step {
     method: Method,
     path: &'static str,
     body: Option<Value>,
-    /// Upload this file as multipart `file`.
-    upload: Option<&'static str>,
+    /// Upload a file as multipart `file`: its name and content.
+    upload: Option<(&'static str, fn() -> String)>,
     bad_key: bool,
+    /// Let both printers settle first: the mock's clock moves a minute on, the real server is
+    /// polled until its job is back to Operational.
+    settle_first: bool,
 }
 
 fn step(name: &'static str, method: Method, path: &'static str, body: Option<Value>) -> Step {
@@ -33,7 +36,13 @@ fn step(name: &'static str, method: Method, path: &'static str, body: Option<Val
         body,
         upload: None,
         bad_key: false,
+        settle_first: false,
     }
+}
+
+/// A file that prints in about 0.1 s on the real virtual printer.
+fn fast_gcode() -> String {
+    include_str!("../scripts/octoprint/fast-test.gcode").to_string()
 }
 
 /// A file that prints for several seconds on the real virtual printer, so the job can be
@@ -51,6 +60,7 @@ fn slow_gcode() -> String {
 }
 
 const UPLOAD_NAME: &str = "fidelity-test.gcode";
+const FAST_NAME: &str = "fidelity-fast.gcode";
 
 fn sequence() -> Vec<Step> {
     use serde_json::json;
@@ -61,7 +71,7 @@ fn sequence() -> Vec<Step> {
         step("printer idle", Method::GET, "/api/printer", None),
         step("job idle", Method::GET, "/api/job", None),
         Step {
-            upload: Some(UPLOAD_NAME),
+            upload: Some((UPLOAD_NAME, slow_gcode)),
             ..step("upload", Method::POST, "/api/files/local", None)
         },
         step(
@@ -187,6 +197,38 @@ fn sequence() -> Vec<Step> {
             "/api/job",
             Some(json!({"command":"cancel"})),
         ),
+        Step {
+            settle_first: true,
+            ..step("job after cancel", Method::GET, "/api/job", None)
+        },
+        step("printer after cancel", Method::GET, "/api/printer", None),
+        step(
+            "file after cancel",
+            Method::GET,
+            "/api/files/local/fidelity-test.gcode",
+            None,
+        ),
+        Step {
+            upload: Some((FAST_NAME, fast_gcode)),
+            ..step("upload fast", Method::POST, "/api/files/local", None)
+        },
+        step(
+            "print fast",
+            Method::POST,
+            "/api/files/local/fidelity-fast.gcode",
+            Some(json!({"command":"select","print":true})),
+        ),
+        Step {
+            settle_first: true,
+            ..step("job after finish", Method::GET, "/api/job", None)
+        },
+        step(
+            "file after finish",
+            Method::GET,
+            "/api/files/local/fidelity-fast.gcode",
+            None,
+        ),
+        step("files after prints", Method::GET, "/api/files", None),
         step("camera", Method::GET, "/downloads/camera/current", None),
     ]
 }
@@ -199,12 +241,24 @@ struct Observed {
     shape: Option<Value>,
 }
 
-/// The key structure of a JSON value: objects keep their keys, leaves become their type;
-/// arrays keep the shape of their first element. `null` matches anything (see `same_shape`).
+/// The key structure of a JSON value: objects keep their keys (and the value of a `name`
+/// key, to pair up list entries), leaves become their type. `null` matches anything (see
+/// `diff`).
 fn shape(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
-        Value::Array(a) => Value::Array(a.first().map(shape).into_iter().collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let s = if k == "name" && v.is_string() {
+                        v.clone()
+                    } else {
+                        shape(v)
+                    };
+                    (k.clone(), s)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(shape).collect()),
         Value::Null => Value::Null,
         Value::Bool(_) => Value::String("bool".into()),
         Value::Number(_) => Value::String("number".into()),
@@ -233,10 +287,21 @@ fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
             }
         }
         (Value::Array(x), Value::Array(y)) => {
-            if let (Some(l), Some(r)) = (x.first(), y.first()) {
+            // Entries with a `name` (files) are paired by name; the mock's own demo file has
+            // no partner on the real server. Other lists compare their first entries.
+            let named = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
+            if x.iter().chain(y).all(|v| named(v).is_some()) {
+                for l in x {
+                    let n = named(l).unwrap_or_default();
+                    if let Some(r) = y.iter().find(|r| named(r).as_deref() == Some(n.as_str())) {
+                        diff(&format!("{path}[{n}]"), l, r, out);
+                    }
+                }
+            } else if let (Some(l), Some(r)) = (x.first(), y.first()) {
                 diff(&format!("{path}[0]"), l, r, out);
             }
         }
+        (Value::String(_), Value::String(_)) if path.ends_with(".name") => {}
         _ if a != b => out.push(format!("{path}: mock {a} vs real {b}")),
         _ => {}
     }
@@ -251,8 +316,8 @@ async fn run(client: &reqwest::Client, base: &str, key: &str, s: &Step) -> Obser
     if let Some(body) = &s.body {
         req = req.json(body);
     }
-    if let Some(name) = s.upload {
-        let part = reqwest::multipart::Part::bytes(slow_gcode().into_bytes())
+    if let Some((name, content)) = s.upload {
+        let part = reqwest::multipart::Part::bytes(content().into_bytes())
             .file_name(name)
             .mime_str("application/octet-stream")
             .unwrap();
@@ -282,12 +347,12 @@ async fn run(client: &reqwest::Client, base: &str, key: &str, s: &Step) -> Obser
     }
 }
 
-/// Waits (up to 10 s) until the uploaded file's analysis is in.
-async fn wait_for_analysis(client: &reqwest::Client, base: &str, key: &str) {
+/// Waits (up to 10 s) until an uploaded file's analysis is in.
+async fn wait_for_analysis(client: &reqwest::Client, base: &str, key: &str, name: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         let info: Value = client
-            .get(format!("{base}/api/files/local/{UPLOAD_NAME}"))
+            .get(format!("{base}/api/files/local/{name}"))
             .header("X-Api-Key", key)
             .send()
             .await
@@ -303,9 +368,8 @@ async fn wait_for_analysis(client: &reqwest::Client, base: &str, key: &str) {
     panic!("the real server did not analyse the upload within 10 s");
 }
 
-/// Waits until the real server's job is back to Operational (after the cancel), then deletes
-/// the uploaded file so later tests start clean.
-async fn settle(client: &reqwest::Client, base: &str, key: &str) {
+/// Waits until the real server's job is back to Operational (after a cancel or a print).
+async fn wait_operational(client: &reqwest::Client, base: &str, key: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         let job: Value = client
@@ -318,17 +382,26 @@ async fn settle(client: &reqwest::Client, base: &str, key: &str) {
             .await
             .unwrap();
         if job["state"] == "Operational" {
-            break;
+            // `lastPrintTime` may still be null on the first Operational poll (spec §10.11).
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let r = client
-        .delete(format!("{base}/api/files/local/{UPLOAD_NAME}"))
-        .header("X-Api-Key", key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 204, "cleanup delete");
+    panic!("the real server's job did not settle within 20 s");
+}
+
+/// Deletes the uploaded files so later tests start clean.
+async fn cleanup(client: &reqwest::Client, base: &str, key: &str) {
+    for name in [UPLOAD_NAME, FAST_NAME] {
+        let r = client
+            .delete(format!("{base}/api/files/local/{name}"))
+            .header("X-Api-Key", key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 204, "cleanup delete of {name}");
+    }
 }
 
 #[tokio::test]
@@ -356,10 +429,17 @@ async fn mock_and_real_octoprint_answer_alike() {
         "step", "method", "path", "mock", "real"
     );
     for s in sequence() {
-        if s.name == "file info" {
-            // The real server analyses an upload in a subprocess (about 0.4 s); its file entries
-            // carry `gcodeAnalysis` once that is done. The mock's analysis is instant.
-            wait_for_analysis(&client, &real, &real_key).await;
+        if s.settle_first {
+            mock.printer().advance(Duration::from_secs(60));
+            wait_operational(&client, &real, &real_key).await;
+        }
+        // The real server analyses an upload in a subprocess (about 0.4 s, held back while a
+        // print runs); file entries carry `gcodeAnalysis` once that is done. The mock's
+        // analysis is instant.
+        match s.name {
+            "file info" => wait_for_analysis(&client, &real, &real_key, UPLOAD_NAME).await,
+            "file after finish" => wait_for_analysis(&client, &real, &real_key, FAST_NAME).await,
+            _ => {}
         }
         let m = run(&client, &mock.uri(), mock.api_key(), &s).await;
         let r = run(&client, &real, &real_key, &s).await;
@@ -393,7 +473,7 @@ async fn mock_and_real_octoprint_answer_alike() {
             mismatches.insert(s.name, problems);
         }
     }
-    settle(&client, &real, &real_key).await;
+    cleanup(&client, &real, &real_key).await;
     assert!(
         mismatches.is_empty(),
         "mock and real OctoPrint differ:\n{mismatches:#?}"

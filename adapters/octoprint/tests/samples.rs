@@ -318,3 +318,41 @@ fn recorded_details() {
         Some(Duration::from_secs_f64(71.31370849898477))
     );
 }
+
+/// Answers recorded from a real OctoPrint 1.11.8 by the mock-fidelity test's runs, where the
+/// real server surprised the mock: a file without extrusion is analysed as `_empty` with no
+/// estimate, its job then has `filament: null` and `estimatedPrintTime: null`, and a printed
+/// file carries `prints` and `statistics`.
+#[test]
+fn fixtures_recorded_from_the_fidelity_runs() {
+    let fixture = |name: &str| -> Vec<u8> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let info: FileInfo = serde_json::from_slice(&fixture("file_info_no_extrusion.json")).unwrap();
+    assert_eq!(info.path.as_deref(), Some("fast-test.gcode"));
+    let raw: serde_json::Value =
+        serde_json::from_slice(&fixture("file_info_no_extrusion.json")).unwrap();
+    assert_eq!(raw["gcodeAnalysis"]["_empty"], true);
+
+    let job: JobResponse =
+        serde_json::from_slice(&fixture("job_after_completed_no_extrusion.json")).unwrap();
+    let s = map_status(None, job);
+    assert_eq!(s.state, PrinterState::Finished);
+    let j = s.job.unwrap();
+    assert_eq!(j.progress, Some(100.0));
+    assert_eq!(j.filament_mm, None, "filament null stays unknown");
+
+    let files: FilesResponse = serde_json::from_slice(&fixture("files_after_print.json")).unwrap();
+    let entries = file_entries(&files.files);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].estimated_time, None,
+        "an _empty analysis has no estimate"
+    );
+    let raw: serde_json::Value =
+        serde_json::from_slice(&fixture("files_after_print.json")).unwrap();
+    assert_eq!(raw["files"][0]["prints"]["success"], 1);
+}

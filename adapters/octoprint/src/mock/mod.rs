@@ -588,7 +588,7 @@ fn file_command(r: &Request, method: &str, name: &str, g: &mut SimGuard<'_>) -> 
     let file = g.file(name);
     match method {
         "GET" => match file {
-            Some(f) => ok(render::file(&origin_url(r), &f)),
+            Some(f) => ok(render::file(&origin_url(r), &f, &g.view().history)),
             None => error(404, NOT_FOUND),
         },
         "DELETE" => {

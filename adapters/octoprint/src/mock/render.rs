@@ -2,7 +2,7 @@
 //! `shared/samples/octoprint/`, filled from a [`SimView`].
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use polyprint::sim::{Phase, SimFile, SimHeater, SimJob, SimView};
+use polyprint::sim::{Phase, SimFile, SimHeater, SimJob, SimView, EPOCH_BASE};
 use polyprint::{Heater, JobOutcome};
 use serde_json::{json, Map, Value};
 
@@ -162,8 +162,9 @@ fn job_with_file(job: &SimJob, finished: bool) -> Value {
     let last = finished.then_some(job.printed.as_secs_f64());
     json!({
         "averagePrintTime": last,
-        "estimatedPrintTime": f.duration.as_secs_f64(),
-        "filament": filament(f),
+        // A file whose analysis found no extrusion has no estimate and no filament.
+        "estimatedPrintTime": f.filament_mm.map(|_| f.duration.as_secs_f64()),
+        "filament": f.filament_mm.map(|_| filament(f)),
         "file": {
             "date": f.uploaded,
             "display": base_name(&f.name),
@@ -322,20 +323,76 @@ fn dims(e: &[(f64, f64); 3]) -> Value {
     json!({"depth": e[1].1 - e[1].0, "height": e[2].1 - e[2].0, "width": e[0].1 - e[0].0})
 }
 
+/// What OctoPrint records of a file's prints, once it has been printed: `prints` (counts and
+/// the last print; `printTime` only for a success) and `statistics` (per printer profile,
+/// successful prints only). `None` for a file never printed (the keys are then absent).
+fn print_records(f: &SimFile, history: &[SimJob]) -> Option<(Value, Value)> {
+    let jobs: Vec<&SimJob> = history.iter().filter(|j| j.file.name == f.name).collect();
+    let last = jobs.last()?;
+    let ok = |j: &SimJob| j.outcome == Some(JobOutcome::Finished);
+    let successes: Vec<f64> = jobs
+        .iter()
+        .filter(|j| ok(j))
+        .map(|j| j.printed.as_secs_f64())
+        .collect();
+    let when = |j: &SimJob| EPOCH_BASE as f64 + j.ended_at.unwrap_or(j.started_at).as_secs_f64();
+    let mut last_json = json!({"date": when(last), "success": ok(last)});
+    if ok(last) {
+        last_json["printTime"] = json!(last.printed.as_secs_f64());
+    }
+    let prints = json!({
+        "failure": jobs.len() - successes.len(),
+        "last": last_json,
+        "success": successes.len(),
+    });
+    let statistics = match successes.last() {
+        Some(latest) => json!({
+            "averagePrintTime": {"_default": successes.iter().sum::<f64>() / successes.len() as f64},
+            "lastPrintTime": {"_default": latest},
+        }),
+        None => json!({"averagePrintTime": {}, "lastPrintTime": {}}),
+    };
+    Some((prints, statistics))
+}
+
 /// One file, as in `/api/files` and `GET /api/files/local/<path>`.
-pub fn file(origin_url: &str, f: &SimFile) -> Value {
+pub fn file(origin_url: &str, f: &SimFile, history: &[SimJob]) -> Value {
+    let mut v = file_entry(origin_url, f);
+    if let Some((prints, statistics)) = print_records(f, history) {
+        v["prints"] = prints;
+        v["statistics"] = statistics;
+    }
+    v
+}
+
+fn file_entry(origin_url: &str, f: &SimFile) -> Value {
     let e = extent(f);
-    json!({
-        "date": f.uploaded,
-        "display": base_name(&f.name),
-        "gcodeAnalysis": {
+    // OctoPrint's analysis of a file without extrusion is marked `_empty`, all zeros, with no
+    // estimate (measured on 1.11.8).
+    let analysis = if f.filament_mm.is_none() {
+        let zero = [(0.0, 0.0); 3];
+        json!({
+            "_empty": true,
+            "dimensions": dims(&zero),
+            "filament": {},
+            "printingArea": area(&zero),
+            "travelArea": area(&zero),
+            "travelDimensions": dims(&zero),
+        })
+    } else {
+        json!({
             "dimensions": dims(&e),
             "estimatedPrintTime": f.duration.as_secs_f64(),
             "filament": filament(f),
             "printingArea": area(&e),
             "travelArea": area(&e),
             "travelDimensions": dims(&e),
-        },
+        })
+    };
+    json!({
+        "date": f.uploaded,
+        "display": base_name(&f.name),
+        "gcodeAnalysis": analysis,
         "hash": hash(&f.content),
         "name": base_name(&f.name),
         "origin": "local",
@@ -351,13 +408,19 @@ pub fn file(origin_url: &str, f: &SimFile) -> Value {
 /// `GET /api/files` (and `/api/files/local`): files at the top, folders with `children` when
 /// `recursive`, plus `free` and `total`.
 pub fn files(origin_url: &str, view: &SimView, recursive: bool) -> Value {
-    fn level(origin_url: &str, files: &[&SimFile], prefix: &str, recursive: bool) -> Vec<Value> {
+    fn level(
+        origin_url: &str,
+        files: &[&SimFile],
+        history: &[SimJob],
+        prefix: &str,
+        recursive: bool,
+    ) -> Vec<Value> {
         let mut out = Vec::new();
         let mut folders: Vec<String> = Vec::new();
         for f in files {
             let rest = &f.name[prefix.len()..];
             match rest.split_once('/') {
-                None => out.push(file(origin_url, f)),
+                None => out.push(file(origin_url, f, history)),
                 Some((dir, _)) if !folders.iter().any(|d| d == dir) => {
                     folders.push(dir.to_string())
                 }
@@ -385,7 +448,13 @@ pub fn files(origin_url: &str, view: &SimView, recursive: bool) -> Value {
                 "typePath": ["folder"],
             });
             if recursive {
-                entry["children"] = json!(level(origin_url, &inner, &format!("{path}/"), true));
+                entry["children"] = json!(level(
+                    origin_url,
+                    &inner,
+                    history,
+                    &format!("{path}/"),
+                    true
+                ));
             }
             out.push(entry);
         }
@@ -393,7 +462,7 @@ pub fn files(origin_url: &str, view: &SimView, recursive: bool) -> Value {
     }
     let all: Vec<&SimFile> = view.files.iter().collect();
     json!({
-        "files": level(origin_url, &all, "", recursive),
+        "files": level(origin_url, &all, &view.history, "", recursive),
         "free": 83_810_787_328u64,
         "total": 270_553_174_016u64,
     })
