@@ -488,7 +488,9 @@ impl Transport {
         let started = Instant::now();
         // Credentials go only to the configured origin, never to another host a server
         // pointed us at (a webcam image URL, a download link).
-        let same_origin = url.origin() == self.base.origin();
+        let same_origin = url.scheme() == self.base.scheme()
+            && url.host_str() == self.base.host_str()
+            && url.port_or_known_default() == self.base.port_or_known_default();
         async {
             let mut builder = self.client.request(request.method.clone(), url);
             if !request.no_auth && same_origin {

@@ -32,8 +32,7 @@ pub const CONCURRENCY: usize = 64;
 /// A fleet's make-up.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scenario {
-    /// Half OctoPrint over one shared client, half Obico (its own client each: the adapter has
-    /// no `with_client`).
+    /// A third each of OctoPrint, Obico and Prusa Connect, all over one shared client.
     Mixed,
     /// All OctoPrint over one shared client.
     OctoShared,
@@ -59,8 +58,8 @@ impl Scenario {
     fn label(self) -> &'static str {
         match self {
             Scenario::Mixed => {
-                "mixed: 334 OctoPrint (`with_client`, one shared client) + 333 Obico + 333 \
-                 Prusa Connect (`with_config`, one client each: neither has `with_client`)"
+                "mixed: 334 OctoPrint + 333 Obico + 333 Prusa Connect, one shared client \
+                 (`with_client`)"
             }
             Scenario::OctoShared => "1,000 OctoPrint, one shared client (`with_client`)",
             Scenario::OctoOwn => "1,000 OctoPrint, one client each (`with_config`)",
@@ -87,13 +86,15 @@ fn build_fleet(scenario: Scenario, ports: &[u16]) -> polyprint::Result<Vec<Arc<d
             )?))
         };
         let printer: Arc<dyn Printer> = match scenario {
-            Scenario::Mixed if i % 3 == 1 => Arc::new(Obico::with_config(
+            Scenario::Mixed if i % 3 == 1 => Arc::new(Obico::with_client(
+                shared.clone(),
                 &base,
                 "bench-token",
                 i as u64,
                 config.clone(),
             )?),
-            Scenario::Mixed if i % 3 == 2 => Arc::new(PrusaConnect::with_config(
+            Scenario::Mixed if i % 3 == 2 => Arc::new(PrusaConnect::with_client(
+                shared.clone(),
                 &base,
                 "bench-token",
                 crate::overhead::PRUSA_UUID,
@@ -263,8 +264,7 @@ pub fn run(quick: bool) -> Table {
     table.notes.push(format!(
         "{PRINTERS} printers, concurrency {CONCURRENCY}, {sweeps} timed sweeps per row after one \
          warm-up sweep; 100 MB = 10^8 bytes; the server (one thread, {PORTS} ports) is another \
-         process. Obico and Prusa Connect have no `with_client`, so their printers use \
-         `with_config` and each builds its own reqwest client and pool. A Prusa Connect printer \
+         process. A Prusa Connect printer \
          also reads its supported commands and cameras on its first status (the warm-up sweep), \
          then every 5 minutes."
     ));

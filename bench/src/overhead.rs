@@ -95,8 +95,12 @@ impl Clients {
             octo: Arc::new(OctoPrint::with_config(base, KEY, config.clone()).map_err(e)?),
             obico: Arc::new(Obico::with_config(base, KEY, OBICO_ID, config.clone()).map_err(e)?),
             prusa: Arc::new(PrusaConnect::with_config(base, KEY, PRUSA_UUID, config).map_err(e)?),
+            // The same timeouts as the library's transport (every request is bounded there), so
+            // the comparison is of the same guarantees.
             bare: reqwest::Client::builder()
                 .tcp_nodelay(true)
+                .connect_timeout(HttpConfig::default().connect_timeout)
+                .timeout(HttpConfig::default().request_timeout)
                 .build()
                 .map_err(|e| e.to_string())?,
             printer_url: format!("{base}/api/printer"),
@@ -236,10 +240,6 @@ async fn measure(table: &mut Table, quick: bool) -> Result<(), String> {
         ("OctoPrint decode + map only, no I/O (2 bodies)", decode.0),
         ("Obico decode + map only, no I/O (1 body)", decode.1),
         ("Prusa Connect decode + map only, no I/O (1 body)", decode.2),
-        (
-            "Prusa Connect: one clone of the cached supported-commands set (`CommandSet`)",
-            decode.3,
-        ),
     ] {
         table.row(vec![
             label.to_string(),
@@ -280,16 +280,14 @@ async fn measure(table: &mut Table, quick: bool) -> Result<(), String> {
         "Where the library's extra time goes: OctoPrint is {} slower than bare concurrent, of \
          which decoding and mapping the two bodies take {}; Obico is {} slower than bare, of \
          which decoding and mapping its body takes {}; Prusa Connect is {} slower than bare, of \
-         which decoding and mapping its body takes {} and cloning its cached supported-commands \
-         set (done on every status to check the cache's age) {}. The rest is the transport and \
-         adapter around each request.",
+         which decoding and mapping its body takes {}. The rest is the transport and adapter \
+         around each request.",
         fmt_duration(extra(Variant::LibOcto, Variant::BareOctoConc)),
         fmt_duration(decode.0),
         fmt_duration(extra(Variant::LibObico, Variant::BareObico)),
         fmt_duration(decode.1),
         fmt_duration(extra(Variant::LibPrusa, Variant::BarePrusa)),
         fmt_duration(decode.2),
-        fmt_duration(decode.3),
     ));
     let octo_seq = med(Variant::LibOcto) / med(Variant::BareOctoSeq);
     let octo_conc = med(Variant::LibOcto) / med(Variant::BareOctoConc);
@@ -365,8 +363,8 @@ async fn with_latency(quick: bool) -> Result<Vec<(Variant, Summary)>, String> {
 }
 
 /// Median time to decode and map the sample bodies, per status: (OctoPrint, Obico, Prusa
-/// Connect), and to clone Prusa Connect's cached `CommandSet` once.
-fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration, Duration), String> {
+/// Connect).
+fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration), String> {
     let dir = crate::server::samples_dir();
     let read = |rel: &str| std::fs::read(dir.join(rel)).map_err(|e| format!("{rel}: {e}"));
     let printer = read("octoprint/printer_printing.json")?;
@@ -405,18 +403,7 @@ fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration, Dura
         std::hint::black_box(polyprint_prusa_connect::state::status_of(&p));
         Ok(())
     })?;
-    let commands: serde_json::Value = serde_json::from_slice(&read(
-        "prusa-connect/ha-prusa-connect/supported_commands.json",
-    )?)
-    .map_err(|e| e.to_string())?;
-    let defs: Vec<polyprint_prusa_connect::wire::CommandDefinition> =
-        serde_json::from_value(commands["commands"].clone()).map_err(|e| e.to_string())?;
-    let set = polyprint_prusa_connect::CommandSet::new(defs);
-    let clone = time(&|| {
-        std::hint::black_box(set.clone());
-        Ok(())
-    })?;
-    Ok((octo, obico, prusa, clone))
+    Ok((octo, obico, prusa))
 }
 
 fn ok(b: bool) -> &'static str {
