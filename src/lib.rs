@@ -51,7 +51,7 @@ pub use printer::{
 };
 pub use state::{
     FailureDetection, FailureVerdict, FileEntry, Heater, HeaterReading, JobOutcome, JobProgress,
-    JobRecord, Light, PrinterState, PrinterStatus, Snapshot, Webcam,
+    JobRecord, Light, PrinterState, PrinterStatus, QueuedJob, Snapshot, Webcam,
 };
 pub use validate::{Axes, Axis, Jog, Limits};
 

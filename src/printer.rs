@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::feature::{Feature, Features};
-use crate::state::{FileEntry, Heater, JobRecord, PrinterStatus, Snapshot};
+use crate::state::{FileEntry, Heater, JobRecord, PrinterStatus, QueuedJob, Snapshot};
 use crate::validate::{
     home_axes, Axes, Extrusion, FileName, GcodeBatch, HeaterTarget, Jog, JogMove, Limits,
 };
@@ -212,6 +212,8 @@ pub enum Command {
     Connect,
     /// Disconnect the host from its printer.
     Disconnect,
+    /// Add a stored file to the end of the print queue.
+    Enqueue(FileName),
 }
 
 impl Command {
@@ -230,6 +232,7 @@ impl Command {
             Command::SetLight(_) => Feature::LightControl,
             Command::GCode(_) => Feature::GCode,
             Command::Connect | Command::Disconnect => Feature::ConnectionControl,
+            Command::Enqueue(_) => Feature::PrintQueue,
         }
     }
 
@@ -250,6 +253,7 @@ impl Command {
             Command::GCode(_) => "gcode",
             Command::Connect => "connect",
             Command::Disconnect => "disconnect",
+            Command::Enqueue(_) => "enqueue",
         }
     }
 }
@@ -329,6 +333,10 @@ pub trait Printer: Send + Sync {
     async fn connect(&self) -> Result<()>;
     /// Disconnects the host from its printer ([`Feature::ConnectionControl`]).
     async fn disconnect(&self) -> Result<()>;
+    /// The jobs waiting in the print queue, in order ([`Feature::PrintQueue`]).
+    async fn print_queue(&self) -> Result<Vec<QueuedJob>>;
+    /// Adds a stored file to the end of the print queue ([`Feature::PrintQueue`]).
+    async fn enqueue(&self, path: &str) -> Result<()>;
 }
 
 /// What an adapter implements. Every `Backend` is a [`Printer`]; the blanket implementation
@@ -376,6 +384,10 @@ pub trait Backend: Send + Sync {
     async fn fetch_history(&self, limit: usize) -> Result<Vec<JobRecord>> {
         let _ = limit;
         Err(self.unsupported(Feature::JobHistory))
+    }
+    /// Reads the print queue. Called only when [`Feature::PrintQueue`] is claimed.
+    async fn fetch_queue(&self) -> Result<Vec<QueuedJob>> {
+        Err(self.unsupported(Feature::PrintQueue))
     }
     /// The [`Error::Unsupported`] for this backend.
     fn unsupported(&self, feature: Feature) -> Error {
@@ -523,6 +535,16 @@ impl<B: Backend + ?Sized> Printer for B {
     async fn disconnect(&self) -> Result<()> {
         guarded(self, Feature::ConnectionControl, |_| {
             Ok(Command::Disconnect)
+        })
+        .await
+    }
+    async fn print_queue(&self) -> Result<Vec<QueuedJob>> {
+        self.require(Feature::PrintQueue)?;
+        self.fetch_queue().await
+    }
+    async fn enqueue(&self, path: &str) -> Result<()> {
+        guarded(self, Feature::PrintQueue, |_| {
+            Ok(Command::Enqueue(FileName::parse(path)?))
         })
         .await
     }

@@ -29,7 +29,7 @@ use crate::feature::{Feature, Features};
 use crate::printer::{Backend, CheckedUpload, Command, PrinterInfo, UploadProgress, UploadSource};
 use crate::state::{
     FailureDetection, FailureVerdict, FileEntry, Heater, HeaterReading, JobOutcome, JobProgress,
-    JobRecord, Light, PrinterState, PrinterStatus, Snapshot, Webcam,
+    JobRecord, Light, PrinterState, PrinterStatus, QueuedJob, Snapshot, Webcam,
 };
 
 /// The webcam image the virtual printer returns (a 64×48 JPEG).
@@ -267,6 +267,8 @@ pub struct SimView {
     pub attention: Option<String>,
     /// Finished and cancelled jobs, oldest first.
     pub history: Vec<SimJob>,
+    /// Files waiting in the print queue, in order.
+    pub queue: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -287,6 +289,7 @@ struct Sim {
     attention: Option<String>,
     history: Vec<SimJob>,
     gcode_log: Vec<String>,
+    queue: Vec<String>,
 }
 
 /// A fixed Unix time the virtual clock starts at (2026-01-01T00:00:00Z), for reproducible
@@ -448,6 +451,7 @@ impl Sim {
             failure_score: self.failure_score,
             attention: self.attention.clone(),
             history: self.history.clone(),
+            queue: self.queue.clone(),
         }
     }
 }
@@ -566,6 +570,7 @@ impl VirtualPrinter {
             attention: None,
             history: Vec::new(),
             gcode_log: Vec::new(),
+            queue: Vec::new(),
         };
         VirtualPrinter {
             sim: Arc::new(Mutex::new(sim)),
@@ -825,6 +830,16 @@ impl SimGuard<'_> {
         self.sim.files.get(name).cloned()
     }
 
+    /// Adds a stored file to the end of the print queue (the virtual printer does not start
+    /// queued jobs by itself).
+    pub fn enqueue(&mut self, name: &str) -> Result<(), SimError> {
+        if !self.sim.files.contains_key(name) {
+            return Err(SimError::FileNotFound(name.to_string()));
+        }
+        self.sim.queue.push(name.to_string());
+        Ok(())
+    }
+
     /// Sets the failure score (0–1).
     pub fn set_failure_score(&mut self, score: f64) {
         self.sim.failure_score = score.clamp(0.0, 1.0);
@@ -968,6 +983,7 @@ impl Backend for VirtualPrinter {
             Command::GCode(lines) => g.gcode(lines.lines())?,
             Command::Connect => g.connect(),
             Command::Disconnect => g.disconnect(),
+            Command::Enqueue(f) => g.enqueue(f.as_str())?,
         }
         Ok(())
     }
@@ -993,6 +1009,20 @@ impl Backend for VirtualPrinter {
         }
         let file = self.lock().store(upload.name.as_str(), bytes)?;
         Ok(file_entry(&file))
+    }
+
+    async fn fetch_queue(&self) -> Result<Vec<QueuedJob>> {
+        Ok(self
+            .view()
+            .queue
+            .iter()
+            .enumerate()
+            .map(|(i, f)| QueuedJob {
+                id: (i + 1).to_string(),
+                file: f.clone(),
+                position: Some(i as u32),
+            })
+            .collect())
     }
 
     async fn fetch_snapshot(&self) -> Result<Snapshot> {
@@ -1061,6 +1091,14 @@ mod tests {
         let s = p.status().await.unwrap();
         assert_eq!(s.state, PrinterState::Finished);
         assert_eq!(s.job.unwrap().progress, Some(100.0));
+        p.enqueue(DEMO_FILE).await.unwrap();
+        assert!(matches!(
+            p.enqueue("nope.gcode").await,
+            Err(Error::NotFound { .. })
+        ));
+        let queue = p.print_queue().await.unwrap();
+        assert_eq!(queue.len(), 1);
+        assert_eq!(queue[0].file, DEMO_FILE);
         let history = p.job_history(10).await.unwrap();
         assert_eq!(history.len(), 2);
         assert_eq!(history[0].outcome, JobOutcome::Finished);

@@ -329,6 +329,17 @@ pub struct JobRecord {
     pub ended: Option<i64>,
 }
 
+/// A job waiting in the backend's print queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedJob {
+    /// The backend's id for the queued job.
+    pub id: String,
+    /// The file it will print.
+    pub file: String,
+    /// Its place in the queue, from 0, when the backend says.
+    pub position: Option<u32>,
+}
+
 /// A webcam image.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {

@@ -14,6 +14,9 @@ use polyprint_octoprint::mock::OctoPrintMock;
 use reqwest::Method;
 use serde_json::Value;
 
+/// Makes an upload's content.
+type Content = fn() -> String;
+
 /// One request of the sequence.
 struct Step {
     name: &'static str,
@@ -21,7 +24,7 @@ struct Step {
     path: &'static str,
     body: Option<Value>,
     /// Upload a file as multipart `file`: its name and content.
-    upload: Option<(&'static str, fn() -> String)>,
+    upload: Option<(&'static str, Content)>,
     bad_key: bool,
     /// Let both printers settle first: the mock's clock moves a minute on, the real server is
     /// polled until its job is back to Operational.

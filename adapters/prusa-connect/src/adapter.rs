@@ -17,7 +17,7 @@ use polyprint::transport::{HttpConfig, Secret};
 use polyprint::validate::FileName;
 use polyprint::{
     async_trait, Axis, Backend, CheckedUpload, Command, Error, Feature, Features, FileEntry,
-    Heater, JobRecord, Limits, PrinterInfo, PrinterStatus, Result, Snapshot,
+    Heater, JobRecord, Limits, PrinterInfo, PrinterStatus, QueuedJob, Result, Snapshot,
 };
 use serde_json::{json, Map, Value};
 
@@ -431,6 +431,15 @@ impl Backend for PrusaConnect {
     }
 
     async fn run(&self, command: Command) -> Result<()> {
+        if let Command::Enqueue(f) = &command {
+            // A queue entry is Connect's, not a printer command: POST .../queue at the end
+            // (its length read first; reads are safe to repeat, the POST is sent once).
+            let end = self.fetch_queue().await?.len() as u32;
+            return self
+                .client
+                .add_to_queue(&self.uuid, &printer_path(f), end, false)
+                .await;
+        }
         let set = self.commands().await?;
         let steps = self.translate(&set, &command)?;
         for (name, _) in &steps {
@@ -497,6 +506,23 @@ impl Backend for PrusaConnect {
             self.send(&set, name, kwargs).await?;
         }
         Ok(())
+    }
+
+    async fn fetch_queue(&self) -> Result<Vec<QueuedJob>> {
+        let page = self.client.queue(&self.uuid, 100, 0).await?;
+        Ok(page
+            .items
+            .iter()
+            .map(|j| QueuedJob {
+                id: j.id.to_string(),
+                file: j
+                    .path
+                    .as_deref()
+                    .map(|p| p.trim_start_matches('/').to_string())
+                    .unwrap_or_default(),
+                position: j.position.map(|p| p as u32),
+            })
+            .collect())
     }
 
     async fn fetch_files(&self) -> Result<Vec<FileEntry>> {

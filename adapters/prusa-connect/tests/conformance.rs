@@ -78,6 +78,7 @@ async fn conformance_suite() {
         "faults.command_sent_once_under_5xx",
         "lifecycle.pause_resume_cancel",
         "controls.cancel_object",
+        "files.print_queue",
     ] {
         assert!(
             report.outcome(case).is_some_and(|o| o.is_pass()),

@@ -184,3 +184,31 @@ pub async fn case_delete_while_printing(t: &Target, h: &dyn Harness) -> Outcome 
     }
     finish(result)
 }
+
+/// Adds the demo file to the print queue: the queue grows by one entry for that file, in last
+/// place; a file that is not stored is NotFound.
+pub async fn case_print_queue(t: &Target, h: &dyn Harness) -> Outcome {
+    finish(
+        async {
+            let file = h.short_print_file();
+            let before = expect_ok(t.printer.print_queue().await, "print_queue")?;
+            expect_ok(t.printer.enqueue(&file).await, "enqueue")?;
+            let after = expect_ok(t.printer.print_queue().await, "print_queue after enqueue")?;
+            ensure(after.len() == before.len() + 1, || {
+                format!("queue had {} entries, then {}", before.len(), after.len())
+            })?;
+            let base = file.rsplit('/').next().unwrap_or(&file).to_string();
+            ensure(
+                after.last().is_some_and(|j| j.file.ends_with(&base)),
+                || format!("the last queued job is {:?}, not {base}", after.last()),
+            )?;
+            expect_err(
+                t.printer.enqueue("polyprint-missing.gcode").await,
+                ErrorKind::NotFound,
+                "enqueue of a missing file",
+            )
+            .map(|_| ())
+        }
+        .await,
+    )
+}

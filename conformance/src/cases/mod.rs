@@ -219,6 +219,13 @@ pub fn all() -> Vec<Case> {
             files::case_delete_while_printing
         ),
         case!(
+            "files.print_queue",
+            PrintQueue.into(),
+            Printer,
+            false,
+            files::case_print_queue
+        ),
+        case!(
             "controls.set_target",
             TemperatureControl.into(),
             Printer,

@@ -56,7 +56,12 @@ fn probes(feature: Feature) -> Vec<Probe> {
         Feature::ObjectCancel => vec![probe!(|p| p.cancel_object(0))],
         Feature::JobHistory => vec![probe!(|p| p.job_history(5)), probe!(|p| p.job_history(0))],
         Feature::ConnectionControl => vec![probe!(|p| p.connect()), probe!(|p| p.disconnect())],
-        Feature::FailureDetection | Feature::PrintQueue => Vec::new(),
+        Feature::PrintQueue => vec![
+            probe!(|p| p.print_queue()),
+            probe!(|p| p.enqueue(DEMO_FILE)),
+            probe!(|p| p.enqueue("../x.gcode")),
+        ],
+        Feature::FailureDetection => Vec::new(),
     }
 }
 
