@@ -498,8 +498,8 @@ impl<B: Backend + ?Sized> Printer for B {
         .await
     }
     async fn home(&self, axes: Axes) -> Result<()> {
-        guarded(self, Feature::Homing, |_| {
-            Ok(Command::Home(home_axes(axes)?))
+        guarded(self, Feature::Homing, |l| {
+            Ok(Command::Home(home_axes(axes, l)?))
         })
         .await
     }

@@ -100,6 +100,10 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// Longest `Retry-After` honoured; a longer one ends the retries.
     pub max_retry_after: Duration,
+    /// Response statuses that mean "try again" for a safe request. The default is HTTP's
+    /// [`RetryPolicy::HTTP_TRANSIENT`]; a vendor with its own temporary statuses adds them
+    /// (OctoEverywhere's 601, 602, 609).
+    pub retry_statuses: &'static [u16],
 }
 
 impl Default for RetryPolicy {
@@ -109,11 +113,15 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(2),
             max_retry_after: Duration::from_secs(10),
+            retry_statuses: RetryPolicy::HTTP_TRANSIENT,
         }
     }
 }
 
 impl RetryPolicy {
+    /// 429, 502, 503 and 504.
+    pub const HTTP_TRANSIENT: &'static [u16] = &[429, 502, 503, 504];
+
     /// The backoff before attempt `attempt + 1` (attempt counted from 1), with full jitter.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let exp = self
@@ -440,11 +448,13 @@ impl Transport {
             let outcome = self.send_once(&mut request, attempt).await;
             let wait = match &outcome {
                 _ if last => None,
-                Ok(r) if matches!(r.status, 429 | 502..=504) => match r.retry_after() {
-                    Some(d) if d > self.config.retry.max_retry_after => None,
-                    Some(d) => Some(d.max(self.config.retry.backoff(attempt))),
-                    None => Some(self.config.retry.backoff(attempt)),
-                },
+                Ok(r) if self.config.retry.retry_statuses.contains(&r.status) => {
+                    match r.retry_after() {
+                        Some(d) if d > self.config.retry.max_retry_after => None,
+                        Some(d) => Some(d.max(self.config.retry.backoff(attempt))),
+                        None => Some(self.config.retry.backoff(attempt)),
+                    }
+                }
                 Err(e) if e.is_retryable() => Some(self.config.retry.backoff(attempt)),
                 _ => None,
             };

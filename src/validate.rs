@@ -64,6 +64,8 @@ pub struct Limits {
     pub jog_max_mm: f64,
     /// Longest single extrusion or retraction, mm.
     pub extrude_max_mm: f64,
+    /// The printer homes X, Y and Z together only (a request for some axes is refused).
+    pub home_all_axes_only: bool,
 }
 
 impl Default for Limits {
@@ -74,6 +76,7 @@ impl Default for Limits {
             chamber_max: 80.0,
             jog_max_mm: 300.0,
             extrude_max_mm: 100.0,
+            home_all_axes_only: false,
         }
     }
 }
@@ -364,10 +367,17 @@ impl GcodeBatch {
     }
 }
 
-/// Checks home axes: at least one.
-pub fn home_axes(axes: Axes) -> Result<Axes> {
+/// Checks home axes: at least one, and all three where the printer homes them only together
+/// ([`Limits::home_all_axes_only`]).
+pub fn home_axes(axes: Axes, limits: &Limits) -> Result<Axes> {
     if axes.is_empty() {
         return Err(Error::invalid("home axes", "name at least one of x, y, z"));
+    }
+    if limits.home_all_axes_only && axes != Axes::all() {
+        return Err(Error::invalid(
+            "home axes",
+            "this printer homes x, y and z together only; ask for all three",
+        ));
     }
     Ok(axes)
 }
@@ -447,7 +457,14 @@ mod tests {
         assert!(Extrusion::new(-2.0, &l).is_ok());
         assert!(Extrusion::new(0.0, &l).is_err());
         assert!(Extrusion::new(1000.0, &l).is_err());
-        assert!(home_axes(Axes::empty()).is_err());
+        assert!(home_axes(Axes::empty(), &l).is_err());
+        assert!(home_axes(Axis::X.into(), &l).is_ok());
+        let together = Limits {
+            home_all_axes_only: true,
+            ..Limits::default()
+        };
+        assert!(home_axes(Axis::X | Axis::Y, &together).is_err());
+        assert!(home_axes(Axes::all(), &together).is_ok());
         assert_eq!("Y".parse::<Axis>().unwrap(), Axis::Y);
         assert!("e".parse::<Axis>().is_err());
     }

@@ -1001,6 +1001,7 @@ pub fn fast_config() -> HttpConfig {
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
             max_retry_after: Duration::from_secs(1),
+            ..RetryPolicy::default()
         },
         ..HttpConfig::default()
     }

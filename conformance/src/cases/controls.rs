@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use polyprint::sim::DEMO_FILE;
-use polyprint::{Axis, ErrorKind, FailureVerdict, Feature, Heater, Jog, PrinterState};
+use polyprint::{Axes, Axis, ErrorKind, FailureVerdict, Feature, Heater, Jog, PrinterState};
 
 use crate::cases::lifecycle::{cleanup_cancel, shown, start_and_wait_printing};
 use crate::harness::{Harness, Target};
@@ -85,6 +85,26 @@ pub async fn case_home(t: &Target, _h: &dyn Harness) -> Outcome {
                     .lock()
                     .jog(20.0, 30.0, 40.0)
                     .map_err(|e| Outcome::fail(format!("setup jog: {e}")))?;
+            }
+            if t.printer.limits().home_all_axes_only {
+                // Partial homing is refused before anything is sent; all axes home together.
+                let before = t.request_count();
+                expect_err(
+                    t.printer.home(Axis::X | Axis::Y).await,
+                    ErrorKind::InvalidArgument,
+                    "home(x, y) on a printer that homes all axes together",
+                )?;
+                ensure(t.request_count() == before, || {
+                    "the refused partial home reached the server".into()
+                })?;
+                expect_ok(t.printer.home(Axes::all()).await, "home(x, y, z)")?;
+                if let Some(c) = &t.control {
+                    let p = c.printer().view().position;
+                    ensure(p == [0.0; 3], || {
+                        format!("after homing every axis the head is at {p:?}")
+                    })?;
+                }
+                return Ok(());
             }
             expect_ok(t.printer.home(Axis::X | Axis::Y).await, "home(x, y)")?;
             if let Some(c) = &t.control {
