@@ -71,6 +71,7 @@ pub static BACKENDS: &[BackendSpec] = &[
     crate::octoprint::SPEC,
     crate::prusa_connect::SPEC,
     crate::obico::SPEC,
+    crate::octoeverywhere::SPEC,
 ];
 
 /// The backend called `name`.

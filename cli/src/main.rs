@@ -13,6 +13,7 @@ mod demo;
 mod fleet;
 mod init;
 mod obico;
+mod octoeverywhere;
 mod octoprint;
 mod outcome;
 mod preflight;
