@@ -64,6 +64,14 @@ impl Backend for OctoEverywhere {
     }
 
     async fn run(&self, command: Command) -> Result<()> {
+        // Before the first status the features are the declared set; learn this printer's
+        // (a safe read) so a command its host lacks is refused here, with nothing sent.
+        if !self.features_known() {
+            self.refresh().await?;
+            if !self.cached_features().contains(command.feature()) {
+                return Err(self.unsupported(command.feature()));
+            }
+        }
         match command {
             Command::StartPrint(file) => self.start_file(&file).await.map(drop),
             Command::Pause => self.pause_with(PauseOptions::default()).await,

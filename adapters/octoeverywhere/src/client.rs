@@ -112,6 +112,8 @@ pub struct Temperatures {
 #[derive(Debug)]
 struct Cache {
     features: Features,
+    /// Whether `features` came from a status (else they are the declared set).
+    known: bool,
     lights: Vec<String>,
     platform_version: Option<String>,
 }
@@ -234,6 +236,7 @@ impl OctoEverywhere {
             app_id: None,
             cache: Mutex::new(Cache {
                 features: features_before_status(),
+                known: false,
                 lights: Vec::new(),
                 platform_version: None,
             }),
@@ -274,6 +277,12 @@ impl OctoEverywhere {
         self.cache().platform_version.clone()
     }
 
+    /// Whether the features are this printer's (read from a status) rather than the declared
+    /// set every host might have.
+    pub fn features_known(&self) -> bool {
+        self.cache().known
+    }
+
     fn cache(&self) -> MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -281,6 +290,7 @@ impl OctoEverywhere {
     fn remember(&self, status: &OeStatus) {
         let mut c = self.cache();
         c.features = features_from(status);
+        c.known = true;
         c.lights = status
             .job_status
             .as_ref()

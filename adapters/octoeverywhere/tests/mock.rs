@@ -431,3 +431,26 @@ async fn basic_credentials_work_and_wrong_ones_are_auth() {
     assert!(!err.to_string().contains("wrong-password"));
     assert!(!format!("{bad:?}").contains("wrong-password"));
 }
+
+#[tokio::test]
+async fn a_fresh_client_learns_the_hosts_features_before_its_first_command() {
+    // An OctoPrint host (Features 32) has no axis movement: before any status, the client
+    // claims the declared set; its first command reads the status (a safe GET) and is then
+    // refused as unsupported without being sent.
+    let mock = OctoEverywhereMock::start(VirtualPrinter::new(), Platform::OctoPrint).await;
+    let p = mock.client();
+    assert!(!p.features_known());
+    let err = Printer::jog(&p, polyprint::Jog::along(polyprint::Axis::X, 5.0))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    let methods: Vec<String> = mock
+        .server()
+        .journal()
+        .into_iter()
+        .map(|r| r.method)
+        .collect();
+    assert_eq!(methods, ["GET"], "only the status was read");
+    assert!(p.features_known());
+    assert!(!Printer::features(&p).contains(Feature::AxisMovement));
+}
