@@ -1,4 +1,5 @@
-//! Table 2, fleet polling: one `status()` sweep over 1,000 printers of mixed backends, each
+//! Table 2, fleet polling: one `status()` sweep over 1,000 printers of mixed backends (a quarter
+//! each of OctoPrint, Obico, Prusa Connect and OctoEverywhere), each
 //! with its own base URL (10 server ports × 100 path prefixes, e.g.
 //! `http://127.0.0.1:PORT/p17/`), with bounded concurrency (`buffer_unordered`).
 //!
@@ -14,6 +15,7 @@ use futures_util::StreamExt;
 use polyprint::transport::{build_client, HttpConfig};
 use polyprint::Printer;
 use polyprint_obico::Obico;
+use polyprint_octoeverywhere::{Credential, OctoEverywhere};
 use polyprint_octoprint::OctoPrint;
 use polyprint_prusa_connect::PrusaConnect;
 use serde_json::{json, Value};
@@ -32,7 +34,8 @@ pub const CONCURRENCY: usize = 64;
 /// A fleet's make-up.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scenario {
-    /// A third each of OctoPrint, Obico and Prusa Connect, all over one shared client.
+    /// A quarter each of OctoPrint, Obico, Prusa Connect and OctoEverywhere, all over one
+    /// shared client.
     Mixed,
     /// All OctoPrint over one shared client.
     OctoShared,
@@ -58,8 +61,8 @@ impl Scenario {
     fn label(self) -> &'static str {
         match self {
             Scenario::Mixed => {
-                "mixed: 334 OctoPrint + 333 Obico + 333 Prusa Connect, one shared client \
-                 (`with_client`)"
+                "mixed: 250 OctoPrint + 250 Obico + 250 Prusa Connect + 250 OctoEverywhere, one \
+                 shared client (`with_client`)"
             }
             Scenario::OctoShared => "1,000 OctoPrint, one shared client (`with_client`)",
             Scenario::OctoOwn => "1,000 OctoPrint, one client each (`with_config`)",
@@ -86,18 +89,24 @@ fn build_fleet(scenario: Scenario, ports: &[u16]) -> polyprint::Result<Vec<Arc<d
             )?))
         };
         let printer: Arc<dyn Printer> = match scenario {
-            Scenario::Mixed if i % 3 == 1 => Arc::new(Obico::with_client(
+            Scenario::Mixed if i % 4 == 1 => Arc::new(Obico::with_client(
                 shared.clone(),
                 &base,
                 "bench-token",
                 i as u64,
                 config.clone(),
             )?),
-            Scenario::Mixed if i % 3 == 2 => Arc::new(PrusaConnect::with_client(
+            Scenario::Mixed if i % 4 == 2 => Arc::new(PrusaConnect::with_client(
                 shared.clone(),
                 &base,
                 "bench-token",
                 crate::overhead::PRUSA_UUID,
+                config.clone(),
+            )?),
+            Scenario::Mixed if i % 4 == 3 => Arc::new(OctoEverywhere::with_client(
+                shared.clone(),
+                &base,
+                Credential::Bearer("bench-token".into()),
                 config.clone(),
             )?),
             Scenario::Mixed | Scenario::OctoShared => octo_shared()?,
@@ -264,9 +273,10 @@ pub fn run(quick: bool) -> Table {
     table.notes.push(format!(
         "{PRINTERS} printers, concurrency {CONCURRENCY}, {sweeps} timed sweeps per row after one \
          warm-up sweep; 100 MB = 10^8 bytes; the server (one thread, {PORTS} ports) is another \
-         process. A Prusa Connect printer \
-         also reads its supported commands and cameras on its first status (the warm-up sweep), \
-         then every 5 minutes."
+         process. In the mixed fleet printer i is OctoPrint, Obico, Prusa Connect or \
+         OctoEverywhere by i mod 4; an OctoPrint status is 2 GETs, the others 1. A Prusa Connect \
+         printer also reads its supported commands and cameras on its first status (the warm-up \
+         sweep), then every 5 minutes."
     ));
     table
 }

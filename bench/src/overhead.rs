@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use polyprint::transport::HttpConfig;
 use polyprint::Printer;
 use polyprint_obico::Obico;
+use polyprint_octoeverywhere::{Credential, OctoEverywhere};
 use polyprint_octoprint::OctoPrint;
 use polyprint_prusa_connect::PrusaConnect;
 
@@ -34,9 +35,11 @@ enum Variant {
     BareObico,
     LibPrusa,
     BarePrusa,
+    LibOe,
+    BareOe,
 }
 
-const VARIANTS: [Variant; 7] = [
+const VARIANTS: [Variant; 9] = [
     Variant::LibOcto,
     Variant::BareOctoSeq,
     Variant::BareOctoConc,
@@ -44,6 +47,8 @@ const VARIANTS: [Variant; 7] = [
     Variant::BareObico,
     Variant::LibPrusa,
     Variant::BarePrusa,
+    Variant::LibOe,
+    Variant::BareOe,
 ];
 
 impl Variant {
@@ -58,6 +63,8 @@ impl Variant {
                 "Prusa Connect `status()` (library, 1 GET once capabilities are cached)"
             }
             Variant::BarePrusa => "Prusa Connect bare reqwest, 1 GET",
+            Variant::LibOe => "OctoEverywhere `status()` (library, 1 GET)",
+            Variant::BareOe => "OctoEverywhere bare reqwest, 1 GET",
         }
     }
 }
@@ -66,11 +73,13 @@ struct Clients {
     octo: Arc<dyn Printer>,
     obico: Arc<dyn Printer>,
     prusa: Arc<dyn Printer>,
+    oe: Arc<dyn Printer>,
     bare: reqwest::Client,
     printer_url: String,
     job_url: String,
     obico_url: String,
     prusa_url: String,
+    oe_url: String,
 }
 
 async fn bare_get(client: &reqwest::Client, url: &str, bearer: bool) -> Result<(), String> {
@@ -94,7 +103,13 @@ impl Clients {
         Ok(Clients {
             octo: Arc::new(OctoPrint::with_config(base, KEY, config.clone()).map_err(e)?),
             obico: Arc::new(Obico::with_config(base, KEY, OBICO_ID, config.clone()).map_err(e)?),
-            prusa: Arc::new(PrusaConnect::with_config(base, KEY, PRUSA_UUID, config).map_err(e)?),
+            prusa: Arc::new(
+                PrusaConnect::with_config(base, KEY, PRUSA_UUID, config.clone()).map_err(e)?,
+            ),
+            oe: Arc::new(
+                OctoEverywhere::with_config(base, Credential::Bearer(KEY.into()), config)
+                    .map_err(e)?,
+            ),
             // The same timeouts as the library's transport (every request is bounded there), so
             // the comparison is of the same guarantees.
             bare: reqwest::Client::builder()
@@ -107,6 +122,8 @@ impl Clients {
             job_url: format!("{base}/api/job"),
             obico_url: format!("{base}/api/v1/printers/{OBICO_ID}/"),
             prusa_url: format!("{base}/app/printers/{PRUSA_UUID}"),
+            // What the adapter asks for: `<base>/octoeverywhere-command-api/` joined with `status`.
+            oe_url: polyprint_octoeverywhere::client::command_api_url(base).map_err(e)? + "status",
         })
     }
 
@@ -143,6 +160,8 @@ impl Clients {
                 .map(drop)
                 .map_err(|e| e.to_string()),
             Variant::BarePrusa => bare_get(&self.bare, &self.prusa_url, true).await,
+            Variant::LibOe => self.oe.status().await.map(drop).map_err(|e| e.to_string()),
+            Variant::BareOe => bare_get(&self.bare, &self.oe_url, true).await,
         }
     }
 }
@@ -165,7 +184,7 @@ pub async fn run(quick: bool) -> Table {
             "CPU / call",
             "ratio (median)",
         ],
-        "Obico and Prusa Connect within 1.2× of bare; OctoPrint faster than bare sequential and within 1.2× of \
+        "Obico, Prusa Connect and OctoEverywhere within 1.2× of bare; OctoPrint faster than bare sequential and within 1.2× of \
          bare concurrent",
     );
     if let Err(e) = measure(&mut table, quick).await {
@@ -225,6 +244,7 @@ async fn measure(table: &mut Table, quick: bool) -> Result<(), String> {
                 "{:.2}× of bare",
                 med(Variant::LibPrusa) / med(Variant::BarePrusa)
             ),
+            Variant::LibOe => format!("{:.2}× of bare", med(Variant::LibOe) / med(Variant::BareOe)),
             _ => "1 (floor)".to_string(),
         };
         table.row(vec![
@@ -240,6 +260,10 @@ async fn measure(table: &mut Table, quick: bool) -> Result<(), String> {
         ("OctoPrint decode + map only, no I/O (2 bodies)", decode.0),
         ("Obico decode + map only, no I/O (1 body)", decode.1),
         ("Prusa Connect decode + map only, no I/O (1 body)", decode.2),
+        (
+            "OctoEverywhere decode + map only, no I/O (1 body)",
+            decode.3,
+        ),
     ] {
         table.row(vec![
             label.to_string(),
@@ -280,6 +304,7 @@ async fn measure(table: &mut Table, quick: bool) -> Result<(), String> {
         "Where the library's extra time goes: OctoPrint is {} slower than bare concurrent, of \
          which decoding and mapping the two bodies take {}; Obico is {} slower than bare, of \
          which decoding and mapping its body takes {}; Prusa Connect is {} slower than bare, of \
+         which decoding and mapping its body takes {}; OctoEverywhere is {} slower than bare, of \
          which decoding and mapping its body takes {}. The rest is the transport and adapter \
          around each request.",
         fmt_duration(extra(Variant::LibOcto, Variant::BareOctoConc)),
@@ -288,22 +313,28 @@ async fn measure(table: &mut Table, quick: bool) -> Result<(), String> {
         fmt_duration(decode.1),
         fmt_duration(extra(Variant::LibPrusa, Variant::BarePrusa)),
         fmt_duration(decode.2),
+        fmt_duration(extra(Variant::LibOe, Variant::BareOe)),
+        fmt_duration(decode.3),
     ));
     let octo_seq = med(Variant::LibOcto) / med(Variant::BareOctoSeq);
     let octo_conc = med(Variant::LibOcto) / med(Variant::BareOctoConc);
     let obico = med(Variant::LibObico) / med(Variant::BareObico);
     let prusa = med(Variant::LibPrusa) / med(Variant::BarePrusa);
+    let oe = med(Variant::LibOe) / med(Variant::BareOe);
     table.check(obico <= 1.2);
     table.check(prusa <= 1.2);
+    table.check(oe <= 1.2);
     table.check(octo_seq < 1.0);
     table.check(octo_conc <= 1.2);
     table.notes.push(format!(
-        "Checks: Obico {obico:.2}× ≤ 1.2 {}; Prusa Connect {prusa:.2}× ≤ 1.2 {}; OctoPrint {octo_seq:.2}× < 1 vs sequential {}; \
+        "Checks: Obico {obico:.2}× ≤ 1.2 {}; Prusa Connect {prusa:.2}× ≤ 1.2 {}; \
+         OctoEverywhere {oe:.2}× ≤ 1.2 {}; OctoPrint {octo_seq:.2}× < 1 vs sequential {}; \
          OctoPrint {octo_conc:.2}× ≤ 1.2 vs concurrent {}. {rounds} interleaved rounds of \
          {per_round} calls per client after {warmup} warm-up calls each; client on a \
          multi-threaded tokio runtime, server on one thread of its own process.",
         ok(obico <= 1.2),
         ok(prusa <= 1.2),
+        ok(oe <= 1.2),
         ok(octo_seq < 1.0),
         ok(octo_conc <= 1.2)
     ));
@@ -363,8 +394,8 @@ async fn with_latency(quick: bool) -> Result<Vec<(Variant, Summary)>, String> {
 }
 
 /// Median time to decode and map the sample bodies, per status: (OctoPrint, Obico, Prusa
-/// Connect).
-fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration), String> {
+/// Connect, OctoEverywhere).
+fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration, Duration), String> {
     let dir = crate::server::samples_dir();
     let read = |rel: &str| std::fs::read(dir.join(rel)).map_err(|e| format!("{rel}: {e}"));
     let printer = read("octoprint/printer_printing.json")?;
@@ -403,7 +434,27 @@ fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration), Str
         std::hint::black_box(polyprint_prusa_connect::state::status_of(&p));
         Ok(())
     })?;
-    Ok((octo, obico, prusa))
+    // The body the server answers, decoded as the adapter does: the envelope, then its
+    // `Result` as the status document, then the mapping (and the features it caches).
+    let oe_body = crate::server::oe_envelope(read(crate::server::OE_STATUS_SAMPLE)?)
+        .map_err(|e| e.to_string())?;
+    let oe = time(&|| {
+        let envelope: polyprint_octoeverywhere::wire::Envelope =
+            serde_json::from_slice(&oe_body).map_err(|e| e.to_string())?;
+        if envelope.status != 200 {
+            return Err(format!(
+                "OctoEverywhere sample: plugin status {}",
+                envelope.status
+            ));
+        }
+        let status: polyprint_octoeverywhere::OeStatus =
+            serde_json::from_value(envelope.result.unwrap_or_default())
+                .map_err(|e| e.to_string())?;
+        std::hint::black_box(polyprint_octoeverywhere::mapping::features_from(&status));
+        std::hint::black_box(polyprint_octoeverywhere::mapping::status_from(&status));
+        Ok(())
+    })?;
+    Ok((octo, obico, prusa, oe))
 }
 
 fn ok(b: bool) -> &'static str {

@@ -3,7 +3,8 @@
 //! It answers canned bodies, read once at start-up from the real recorded samples, chosen by
 //! the request path's *suffix* (so `/p17/api/job` and `/api/job` get the same answer and one
 //! port can stand for a hundred printers). Keep-alive, `Expect: 100-continue`,
-//! `Content-Length` and chunked request bodies are handled; request bodies are read and
+//! `Content-Length` and chunked request bodies are handled; OctoEverywhere's status answers
+//! the plugin's envelope as `text/json`, as the plugin does; request bodies are read and
 //! discarded, so it doubles as the upload sink. It runs on a single-threaded tokio runtime in
 //! its own process, listens on 127.0.0.1 only, prints `PORTS <p1> <p2> …` on stdout once it
 //! listens, and exits when its stdin closes (so it never outlives the bench). With
@@ -28,15 +29,46 @@ pub fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/samples")
 }
 
-/// A complete canned response, head and body.
+/// A complete canned JSON response, head and body.
 fn response(status: u16, reason: &str, body: &[u8]) -> Bytes {
+    response_typed(status, reason, "application/json", body)
+}
+
+/// A complete canned response with the given `Content-Type`, head and body.
+fn response_typed(status: u16, reason: &str, content_type: &str, body: &[u8]) -> Bytes {
     let mut r = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )
     .into_bytes();
     r.extend_from_slice(body);
     Bytes::from(r)
+}
+
+/// The path suffix of OctoEverywhere's status (`<base>/octoeverywhere-command-api/` + `status`).
+pub const OE_STATUS_SUFFIX: &str = "/octoeverywhere-command-api/status";
+/// The recorded OctoEverywhere status answer: the plugin's whole envelope
+/// (`{"Status": 200, "Result": {...}}`), as the API docs show it.
+pub const OE_STATUS_SAMPLE: &str = "obico-docs/oe_status_response.json";
+
+/// The OctoEverywhere status body: the sample as recorded when it is already the plugin's
+/// envelope (an object with `Status`), as it is; otherwise the sample taken as the `Result`
+/// and wrapped the way the plugin (and the adapter's mock) answers, `{"Status": 200,
+/// "Result": ...}`.
+pub fn oe_envelope(sample: Vec<u8>) -> io::Result<Vec<u8>> {
+    let v: serde_json::Value = serde_json::from_slice(&sample).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{OE_STATUS_SAMPLE}: {e}"),
+        )
+    })?;
+    if v.get("Status").is_some() {
+        Ok(sample)
+    } else {
+        Ok(serde_json::json!({ "Status": 200, "Result": v })
+            .to_string()
+            .into_bytes())
+    }
 }
 
 /// Canned answers by path suffix.
@@ -73,6 +105,16 @@ impl Routes {
                 (
                     "/api/v1/version/",
                     response(200, "OK", br#"{"version":"bench"}"#),
+                ),
+                // The plugin answers its envelope on HTTP 200 as `text/json`.
+                (
+                    OE_STATUS_SUFFIX,
+                    response_typed(
+                        200,
+                        "OK",
+                        "text/json",
+                        &oe_envelope(read(OE_STATUS_SAMPLE)?)?,
+                    ),
                 ),
             ],
             obico_printer: ok("obico/printer_octoprint_paused.json")?,
@@ -375,8 +417,61 @@ mod tests {
         assert!(body("GET", "/p3/app/printers/1111-22").contains("temp_nozzle"));
         assert!(body("GET", "/app/printers/1111-22/supported-commands").contains("commands"));
         assert!(body("GET", "/app/printers/1111-22/cameras?limit=5").contains("cameras"));
+        assert!(body("GET", "/p3/octoeverywhere-command-api/status").contains("JobStatus"));
+        assert!(body("GET", "/octoeverywhere-command-api/status").contains("text/json"));
         assert!(body("POST", "/p3/api/files/local").starts_with("HTTP/1.1 201"));
         assert!(body("GET", "/nope").starts_with("HTTP/1.1 404"));
+    }
+
+    #[test]
+    fn oe_status_sample_decodes_and_maps_through_the_adapter() {
+        use polyprint_octoeverywhere::{mapping::status_from, wire::Envelope, OeStatus};
+        let r = Routes::load(&samples_dir()).unwrap();
+        let answer = r.answer("GET", "/p3/octoeverywhere-command-api/status");
+        let i = find(answer, b"\r\n\r\n").unwrap() + 4;
+        let envelope: Envelope = serde_json::from_slice(&answer[i..]).unwrap();
+        assert_eq!(envelope.status, 200);
+        let status: OeStatus = serde_json::from_value(envelope.result.unwrap()).unwrap();
+        let s = status_from(&status);
+        assert_eq!(s.raw_state, "printing");
+        assert_eq!(s.heaters.len(), 3);
+        assert!(s.job.is_some() && s.failure.is_some());
+        // A bare `Result` is wrapped the way the plugin answers; an envelope is kept as is.
+        let wrapped = oe_envelope(br#"{"Features": 1}"#.to_vec()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&wrapped).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"Status": 200, "Result": {"Features": 1}})
+        );
+        let kept = br#"{"Status": 200, "Result": {}}"#.to_vec();
+        assert_eq!(oe_envelope(kept.clone()).unwrap(), kept);
+    }
+
+    /// The adapter's own `status()`, over HTTP, against this server's connection handling.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn oe_status_through_the_adapter() {
+        use polyprint::transport::HttpConfig;
+        use polyprint::Printer;
+        use polyprint_octoeverywhere::{Credential, OctoEverywhere};
+        let routes = Arc::new(Routes::load(&samples_dir()).unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (sock, _) = listener.accept().await.unwrap();
+            let _ = serve_connection(sock, routes, Duration::ZERO).await;
+        });
+        let oe = OctoEverywhere::with_client(
+            reqwest::Client::new(),
+            &format!("http://127.0.0.1:{port}/p17/"),
+            Credential::Bearer("bench-token".into()),
+            HttpConfig::default(),
+        )
+        .unwrap();
+        let s = oe.status().await.unwrap();
+        assert_eq!(s.raw_state, "printing");
+        assert_eq!(s.job.unwrap().progress, Some(42.5));
+        drop(oe);
+        server.abort();
     }
 
     #[test]
