@@ -199,6 +199,21 @@ fn status_text(status: u16) -> &'static str {
     }
 }
 
+/// What every adapter's mock offers, whatever its dialect: enough for a tool (the CLI's `mock`
+/// command, its demo, a test harness) to serve any of them and point a client at it.
+pub trait VendorMock: Send + Sync + 'static {
+    /// The server: journal and faults.
+    fn mock_server(&self) -> &MockServer;
+    /// The base URL a client of this backend connects to.
+    fn base_url(&self) -> String;
+    /// The credential the mock accepts (API key or token).
+    fn credential(&self) -> String;
+    /// The backend's id of the printer, where the backend addresses printers by id.
+    fn printer_id(&self) -> Option<String> {
+        None
+    }
+}
+
 /// A running mock server: the dialect over the virtual printer, on 127.0.0.1, with a journal
 /// and fault injection. Stops when dropped.
 pub struct MockServer {

@@ -30,7 +30,7 @@ impl Harness for OctoPrintMockHarness {
             .map_err(|e| e.to_string())?;
         Ok(Target {
             printer: Arc::new(printer),
-            control: Some(MockControl::served(mock, OctoPrintMock::server, key)),
+            control: Some(MockControl::of(mock)),
         })
     }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use polyprint::mockserver::VendorMock;
 use polyprint::sim::{Clock, SimConfig, VirtualPrinter};
 use polyprint::transport::HttpConfig;
 use polyprint::Printer;
@@ -16,17 +17,20 @@ use polyprint::Printer;
 use crate::config::PrinterEntry;
 use crate::outcome::CliError;
 
-/// A mock server that is running; dropping it stops it.
-pub trait RunningMock: Send + Sync {
-    /// How to reach it: backend, URL, credential and printer id, as a configuration entry.
-    fn entry(&self) -> PrinterEntry;
-    /// How many requests it has received.
-    fn request_count(&self) -> usize;
+/// The configuration entry that reaches a running mock of backend `backend`.
+pub fn mock_entry(backend: &str, mock: &dyn VendorMock) -> PrinterEntry {
+    PrinterEntry {
+        backend: backend.into(),
+        url: Some(mock.base_url()),
+        key: Some(mock.credential()),
+        printer_id: mock.printer_id(),
+        ..PrinterEntry::default()
+    }
 }
 
 /// Starts a backend's mock over a virtual printer, on a port of 127.0.0.1 (`None`: a free one).
 pub type MockStarter =
-    fn(VirtualPrinter, Option<u16>) -> BoxFuture<'static, Result<Box<dyn RunningMock>, CliError>>;
+    fn(VirtualPrinter, Option<u16>) -> BoxFuture<'static, Result<Box<dyn VendorMock>, CliError>>;
 
 /// Connects to a printer.
 pub type Connector = fn(&PrinterEntry, HttpConfig) -> Result<Arc<dyn Printer>, CliError>;
@@ -130,7 +134,7 @@ impl BackendSpec {
         &self,
         printer: VirtualPrinter,
         http: HttpConfig,
-    ) -> Result<(Arc<dyn Printer>, Option<Box<dyn RunningMock>>), CliError> {
+    ) -> Result<(Arc<dyn Printer>, Option<Box<dyn VendorMock>>), CliError> {
         if self.name == "sim" {
             return Ok((Arc::new(printer), None));
         }
@@ -138,7 +142,7 @@ impl BackendSpec {
             CliError::usage(format!("backend {} has no mock in this build", self.name))
         })?;
         let mock = start(printer, None).await?;
-        let connected = self.open(&mock.entry(), http)?;
+        let connected = self.open(&mock_entry(self.name, mock.as_ref()), http)?;
         Ok((connected, Some(mock)))
     }
 }

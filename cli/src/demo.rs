@@ -11,9 +11,10 @@ use polyprint::{Feature, JobOutcome, Printer, PrinterState, PrinterStatus};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::backends::{self, RunningMock, BACKENDS};
+use crate::backends::{self, BACKENDS};
 use crate::outcome::{CliError, Exit, Reply};
 use crate::render;
+use polyprint::mockserver::VendorMock;
 
 /// What one backend's lane has seen.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -55,7 +56,7 @@ type Running = (
     Shared,
     Arc<dyn Printer>,
     VirtualPrinter,
-    Option<Box<dyn RunningMock>>,
+    Option<Box<dyn VendorMock>>,
 );
 
 fn lock(lane: &Shared) -> std::sync::MutexGuard<'_, Lane> {
@@ -296,7 +297,7 @@ pub async fn run(speed: f64, json_out: bool, tty: bool) -> Result<Reply, CliErro
     let mut summary: Vec<Lane> = Vec::new();
     for (lane, _, _, mock) in &lanes {
         let mut l = lock(lane).clone();
-        l.requests = mock.as_ref().map(|m| m.request_count());
+        l.requests = mock.as_ref().map(|m| m.mock_server().request_count());
         summary.push(l);
     }
     let failed: Vec<String> = summary

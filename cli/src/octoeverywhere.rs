@@ -5,13 +5,14 @@
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+use polyprint::mockserver::VendorMock;
 use polyprint::sim::VirtualPrinter;
 use polyprint::transport::HttpConfig;
 use polyprint::Printer;
 use polyprint_octoeverywhere::mock::{OctoEverywhereMock, Platform};
 use polyprint_octoeverywhere::{Credential, OctoEverywhere};
 
-use crate::backends::{BackendSpec, RunningMock};
+use crate::backends::BackendSpec;
 use crate::config::PrinterEntry;
 use crate::outcome::CliError;
 
@@ -47,27 +48,13 @@ fn connect(entry: &PrinterEntry, http: HttpConfig) -> Result<Arc<dyn Printer>, C
     )?))
 }
 
-impl RunningMock for OctoEverywhereMock {
-    fn entry(&self) -> PrinterEntry {
-        PrinterEntry {
-            backend: SPEC.name.into(),
-            url: Some(self.uri()),
-            key: Some(self.credential().to_string()),
-            ..PrinterEntry::default()
-        }
-    }
-    fn request_count(&self) -> usize {
-        self.server().request_count()
-    }
-}
-
 fn start_mock(
     printer: VirtualPrinter,
     port: Option<u16>,
-) -> BoxFuture<'static, Result<Box<dyn RunningMock>, CliError>> {
+) -> BoxFuture<'static, Result<Box<dyn VendorMock>, CliError>> {
     Box::pin(async move {
         let mock = OctoEverywhereMock::start_on(printer, Platform::Moonraker, port).await;
-        Ok(Box::new(mock) as Box<dyn RunningMock>)
+        Ok(Box::new(mock) as Box<dyn VendorMock>)
     })
 }
 

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+use polyprint::mockserver::VendorMock;
 use polyprint::sim::VirtualPrinter;
 use polyprint::transport::HttpConfig;
 use polyprint::Printer;
 use polyprint_prusa_connect::mock::PrusaConnectMock;
 use polyprint_prusa_connect::PrusaConnect;
 
-use crate::backends::{BackendSpec, RunningMock};
+use crate::backends::BackendSpec;
 use crate::config::PrinterEntry;
 use crate::outcome::CliError;
 
@@ -32,27 +33,12 @@ fn connect(entry: &PrinterEntry, http: HttpConfig) -> Result<Arc<dyn Printer>, C
     Ok(Arc::new(PrusaConnect::with_config(url, token, uuid, http)?))
 }
 
-impl RunningMock for PrusaConnectMock {
-    fn entry(&self) -> PrinterEntry {
-        PrinterEntry {
-            backend: SPEC.name.into(),
-            url: Some(self.uri()),
-            key: Some(self.token().to_string()),
-            printer_id: Some(self.printer_uuid().to_string()),
-            ..PrinterEntry::default()
-        }
-    }
-    fn request_count(&self) -> usize {
-        self.server().request_count()
-    }
-}
-
 fn start_mock(
     printer: VirtualPrinter,
     port: Option<u16>,
-) -> BoxFuture<'static, Result<Box<dyn RunningMock>, CliError>> {
+) -> BoxFuture<'static, Result<Box<dyn VendorMock>, CliError>> {
     Box::pin(async move {
         let mock = PrusaConnectMock::start_on(printer, port).await;
-        Ok(Box::new(mock) as Box<dyn RunningMock>)
+        Ok(Box::new(mock) as Box<dyn VendorMock>)
     })
 }

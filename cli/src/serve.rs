@@ -42,7 +42,7 @@ pub async fn mock(
     }
     let printer = backends::realtime_sim(&format!("mock {}", spec.name), speed);
     let running = start(printer, port).await?;
-    let entry = running.entry();
+    let entry = backends::mock_entry(spec.name, running.as_ref());
     let data = json!({
         "backend": spec.name,
         "url": entry.url,
@@ -82,7 +82,7 @@ pub async fn mock(
         .await
         .map_err(|e| CliError::io(format!("cannot wait for Ctrl-C: {e}")))?;
     if !json_out {
-        eprintln!("served {} requests", running.request_count());
+        eprintln!("served {} requests", running.mock_server().request_count());
     }
     // Already printed: main prints nothing more.
     Ok(Reply::default())

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use polyprint::mockserver::MockServer;
+use polyprint::mockserver::{MockServer, VendorMock};
 use polyprint::sim::{VirtualPrinter, DEMO_FILE};
 use polyprint::transport::HttpConfig;
 use polyprint::{Printer, PrinterState};
@@ -153,6 +153,13 @@ impl MockControl {
             server: Some(Box::new(held)),
             credential: Some(credential.into()),
         }
+    }
+
+    /// Control of an adapter's mock: the server, the printer and the credential come from
+    /// its [`VendorMock`] side.
+    pub fn of<T: VendorMock>(mock: T) -> MockControl {
+        let credential = mock.credential();
+        MockControl::served(mock, T::mock_server, credential)
     }
 
     /// The virtual printer behind the target.

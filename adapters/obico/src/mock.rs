@@ -1007,6 +1007,21 @@ pub fn fast_config() -> HttpConfig {
     }
 }
 
+impl polyprint::mockserver::VendorMock for ObicoMock {
+    fn mock_server(&self) -> &MockServer {
+        self.server()
+    }
+    fn base_url(&self) -> String {
+        self.uri()
+    }
+    fn credential(&self) -> String {
+        ObicoMock::token(self).to_string()
+    }
+    fn printer_id(&self) -> Option<String> {
+        Some(ObicoMock::printer_id(self).to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

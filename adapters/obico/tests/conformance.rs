@@ -39,7 +39,7 @@ impl Harness for ObicoHarness {
         mock.server().clear_journal();
         Ok(Target {
             printer: Arc::new(printer),
-            control: Some(MockControl::served(mock, ObicoMock::server, token)),
+            control: Some(MockControl::of(mock)),
         })
     }
 

@@ -774,3 +774,15 @@ fn file_tree(view: &SimView) -> Value {
     }
     json!({ "Root": [root] })
 }
+
+impl polyprint::mockserver::VendorMock for OctoEverywhereMock {
+    fn mock_server(&self) -> &MockServer {
+        self.server()
+    }
+    fn base_url(&self) -> String {
+        self.uri()
+    }
+    fn credential(&self) -> String {
+        OctoEverywhereMock::credential(self).to_string()
+    }
+}

@@ -37,11 +37,7 @@ impl Harness for OeHarness {
         mock.server().clear_journal();
         Ok(Target {
             printer: Arc::new(printer),
-            control: Some(MockControl::served(
-                mock,
-                OctoEverywhereMock::server,
-                credential,
-            )),
+            control: Some(MockControl::of(mock)),
         })
     }
 

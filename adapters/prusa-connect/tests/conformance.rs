@@ -34,7 +34,7 @@ impl Harness for PrusaConnectMockHarness {
         printer.status().await.map_err(|e| e.to_string())?;
         Ok(Target {
             printer: Arc::new(printer),
-            control: Some(MockControl::served(mock, PrusaConnectMock::server, token)),
+            control: Some(MockControl::of(mock)),
         })
     }
 

@@ -626,3 +626,15 @@ fn file_command(r: &Request, method: &str, name: &str, g: &mut SimGuard<'_>) -> 
         _ => error(405, "The method is not allowed for the requested URL."),
     }
 }
+
+impl polyprint::mockserver::VendorMock for OctoPrintMock {
+    fn mock_server(&self) -> &MockServer {
+        self.server()
+    }
+    fn base_url(&self) -> String {
+        self.uri()
+    }
+    fn credential(&self) -> String {
+        OctoPrintMock::api_key(self).to_string()
+    }
+}

@@ -1020,3 +1020,18 @@ fn apply(
     }
     Ok(())
 }
+
+impl polyprint::mockserver::VendorMock for PrusaConnectMock {
+    fn mock_server(&self) -> &MockServer {
+        self.server()
+    }
+    fn base_url(&self) -> String {
+        self.uri()
+    }
+    fn credential(&self) -> String {
+        PrusaConnectMock::token(self).to_string()
+    }
+    fn printer_id(&self) -> Option<String> {
+        Some(PrusaConnectMock::printer_uuid(self).to_string())
+    }
+}
