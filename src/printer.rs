@@ -613,6 +613,23 @@ mod tests {
         assert_eq!(b.runs.load(Ordering::SeqCst), 2);
     }
 
+    /// What an application's own unit test does with the exported mockall mock.
+    #[cfg(feature = "mock")]
+    #[tokio::test]
+    async fn the_mockall_mock_stands_in_for_any_printer() {
+        use crate::state::PrinterState;
+        let mut mock = MockPrinter::new();
+        mock.expect_status()
+            .times(1)
+            .returning(|| Ok(PrinterStatus::new(PrinterState::Printing, "Printing")));
+        mock.expect_cancel().times(1).returning(|| Ok(()));
+        let printer: std::sync::Arc<dyn Printer> = std::sync::Arc::new(mock);
+        // Code under test: cancel whatever is printing.
+        if printer.status().await.unwrap().state == PrinterState::Printing {
+            printer.cancel().await.unwrap();
+        }
+    }
+
     #[tokio::test]
     async fn uploads_are_checked() {
         let exts = ["gcode"];
