@@ -859,18 +859,6 @@ impl SimGuard<'_> {
     }
 }
 
-/// The verdict for a failure score normalised to 0–1: below 0.33 Ok, below 0.66 Warning, else
-/// Failing. (No backend spec documents verdict thresholds; these split the scale in thirds.)
-pub fn verdict_for(score: f64) -> FailureVerdict {
-    if score < 0.33 {
-        FailureVerdict::Ok
-    } else if score < 0.66 {
-        FailureVerdict::Warning
-    } else {
-        FailureVerdict::Failing
-    }
-}
-
 /// The common status of a view (used by the sim backend, and handy for mocks' tests).
 pub fn status_of(view: &SimView, with_failure: bool) -> PrinterStatus {
     let raw = match &view.phase {
@@ -917,7 +905,7 @@ pub fn status_of(view: &SimView, with_failure: bool) -> PrinterStatus {
     if with_failure && view.state.has_active_job() {
         s.failure = Some(FailureDetection {
             score: view.failure_score,
-            verdict: verdict_for(view.failure_score),
+            verdict: FailureVerdict::from_score(view.failure_score),
         });
     }
     s

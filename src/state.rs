@@ -231,6 +231,21 @@ pub enum FailureVerdict {
     Failing,
 }
 
+impl FailureVerdict {
+    /// The verdict for a failure score normalised to 0–1: below 0.33 Ok, below 0.66 Warning,
+    /// else Failing. No backend documents verdict thresholds; these split the scale in thirds,
+    /// the same for every backend.
+    pub fn from_score(score: f64) -> FailureVerdict {
+        if score < 0.33 {
+            FailureVerdict::Ok
+        } else if score < 0.66 {
+            FailureVerdict::Warning
+        } else {
+            FailureVerdict::Failing
+        }
+    }
+}
+
 /// Failure detection, where the backend has it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FailureDetection {
@@ -394,6 +409,20 @@ mod tests {
             PrinterState::Unknown
         );
         assert_eq!(PrinterState::Pausing.octoeverywhere_word(), "printing");
+    }
+
+    #[test]
+    fn verdict_thresholds() {
+        for (score, verdict) in [
+            (0.0, FailureVerdict::Ok),
+            (0.329, FailureVerdict::Ok),
+            (0.33, FailureVerdict::Warning),
+            (0.659, FailureVerdict::Warning),
+            (0.66, FailureVerdict::Failing),
+            (1.0, FailureVerdict::Failing),
+        ] {
+            assert_eq!(FailureVerdict::from_score(score), verdict, "{score}");
+        }
     }
 
     #[test]

@@ -37,11 +37,10 @@
 //! Only while Obico has a current print: the score is `normalized_p` (0–1). A person's verdict
 //! on an alert wins (`alert_overwrite` `FAILED` → Failing, `NOT_FAILED` → Ok), then an alert
 //! not yet acknowledged (`alerted_at`) → Failing, else the core's
-//! [`verdict_for`] on the score.
+//! [`FailureVerdict::from_score`] on the score.
 
 use std::time::Duration;
 
-use polyprint::sim::verdict_for;
 use polyprint::{
     FailureDetection, FailureVerdict, Heater, HeaterReading, JobOutcome, JobProgress, JobRecord,
     PrinterState, PrinterStatus, Webcam,
@@ -235,7 +234,7 @@ pub fn failure_of(printer: &ObicoPrinter) -> Option<FailureDetection> {
         _ if print.alerted_at.is_some() && print.alert_acknowledged_at.is_none() => {
             FailureVerdict::Failing
         }
-        _ => verdict_for(score),
+        _ => FailureVerdict::from_score(score),
     };
     Some(FailureDetection { score, verdict })
 }
@@ -250,7 +249,7 @@ pub fn prediction_verdict(prediction: &Prediction) -> FailureDetection {
     };
     FailureDetection {
         score,
-        verdict: verdict_for(score),
+        verdict: FailureVerdict::from_score(score),
     }
 }
 

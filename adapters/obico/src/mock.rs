@@ -45,7 +45,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use polyprint::mockserver::MockServer;
-use polyprint::sim::{verdict_for, Phase, SimView, VirtualPrinter, EPOCH_BASE, WEBCAM_JPEG};
+use polyprint::sim::{Phase, SimView, VirtualPrinter, EPOCH_BASE, WEBCAM_JPEG};
 use polyprint::transport::{HttpConfig, RetryPolicy};
 use polyprint::{Backend, FailureVerdict, Heater, JobOutcome};
 use serde_json::{json, Value};
@@ -215,7 +215,9 @@ impl State {
         }
         let score = view.failure_score;
         if let Some(p) = self.current_mut() {
-            if verdict_for(score) == FailureVerdict::Failing && p.alerted_at.is_none() {
+            if FailureVerdict::from_score(score) == FailureVerdict::Failing
+                && p.alerted_at.is_none()
+            {
                 p.alerted_at = Some(view.unix_now);
             }
         }

@@ -102,18 +102,6 @@ pub fn limits() -> Limits {
     }
 }
 
-/// The verdict for a score normalised to 0–1 (no OctoEverywhere document gives thresholds;
-/// these split the scale in thirds, as the rest of polyprint does).
-pub fn verdict(score: f64) -> FailureVerdict {
-    if score < 0.33 {
-        FailureVerdict::Ok
-    } else if score < 0.66 {
-        FailureVerdict::Warning
-    } else {
-        FailureVerdict::Failing
-    }
-}
-
 fn positive(v: Option<f64>) -> Option<f64> {
     v.filter(|v| v.is_finite() && *v > 0.0)
 }
@@ -203,7 +191,7 @@ pub fn status_from(status: &OeStatus) -> PrinterStatus {
             let score = (score / 100.0).clamp(0.0, 1.0);
             s.failure = Some(FailureDetection {
                 score,
-                verdict: verdict(score),
+                verdict: FailureVerdict::from_score(score),
             });
         }
     }
