@@ -309,6 +309,39 @@ pub fn snippet(body: &[u8]) -> String {
     }
 }
 
+/// The heading of an HTML error page (its `<h1>`, else its `<title>`), trimmed to 120
+/// characters; `None` when the body is not such a page. Servers answer some failures with HTML
+/// (OctoPrint's 500s, Obico's ML failure); this turns them into a message a person can read.
+pub fn html_heading(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    ["h1", "title"].iter().find_map(|tag| {
+        let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
+        let end = text[start..].find(&format!("</{tag}>"))? + start;
+        let heading: String = text[start..end].trim().chars().take(120).collect();
+        (!heading.is_empty()).then_some(heading)
+    })
+}
+
+/// Unreserved characters stay; everything else in a URL path segment is percent-encoded.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes one URL path segment (a UUID, a file name): `/` is encoded too.
+pub fn encode_segment(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
+}
+
+/// Percent-encodes a relative path segment by segment; the `/` between segments stays.
+pub fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(encode_segment)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?;
     v.trim().parse::<u64>().ok().map(Duration::from_secs)
@@ -707,6 +740,23 @@ mod tests {
         let err = Transport::new("http://127.0.0.1:1", bad, fast()).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
         assert!(!err.to_string().contains("two"), "{err}");
+    }
+
+    #[test]
+    fn paths_and_html_headings() {
+        assert_eq!(encode_path("a/b c.gcode"), "a/b%20c.gcode");
+        assert_eq!(encode_path("ü?#.gcode"), "%C3%BC%3F%23.gcode");
+        assert_eq!(encode_segment("a/b"), "a%2Fb");
+        assert_eq!(
+            html_heading(b"<html><title>500: Internal Server Error</title></html>").as_deref(),
+            Some("500: Internal Server Error")
+        );
+        assert_eq!(
+            html_heading(b"<title>t</title><h1>Server Error (500)</h1>").as_deref(),
+            Some("Server Error (500)")
+        );
+        assert_eq!(html_heading(b"{\"error\": \"x\"}"), None);
+        assert_eq!(html_heading(b"<title> </title>"), None);
     }
 
     #[test]

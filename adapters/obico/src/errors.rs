@@ -12,14 +12,16 @@
 //!
 //! Bodies are never assumed to be JSON: an HTML page becomes a one-line snippet.
 
-use polyprint::transport::Response;
+use polyprint::transport::{html_heading, Response};
 use polyprint::Error;
 
 /// The server's message in an error body: `detail`, or field errors as `field: message`, or a
 /// snippet of whatever else came back (HTML pages included).
 pub fn message_of(response: &Response) -> String {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(&response.body) else {
-        return html_title(&response.body).unwrap_or_else(|| response.snippet());
+        return html_heading(&response.body)
+            .map(|h| format!("HTML error page: {h}"))
+            .unwrap_or_else(|| response.snippet());
     };
     match &value {
         serde_json::Value::Object(map) => {
@@ -48,25 +50,6 @@ pub fn message_of(response: &Response) -> String {
         }
         _ => response.snippet(),
     }
-}
-
-/// The `<h1>` (or `<title>`) of an HTML page, as a short message.
-fn html_title(body: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(body);
-    for tag in ["h1", "title"] {
-        let open = format!("<{tag}>");
-        let close = format!("</{tag}>");
-        if let Some(start) = text.find(&open) {
-            let rest = &text[start + open.len()..];
-            if let Some(end) = rest.find(&close) {
-                let t: String = rest[..end].trim().chars().take(120).collect();
-                if !t.is_empty() {
-                    return Some(format!("HTML error page: {t}"));
-                }
-            }
-        }
-    }
-    None
 }
 
 /// Passes a 2xx answer through; maps any other status to its error kind (see the module docs).

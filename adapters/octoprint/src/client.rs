@@ -8,9 +8,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use polyprint::transport::{
-    Auth, Body, CheckedUploadBody, HttpConfig, Idempotency, Request, Response, Secret, Transport,
+    encode_path, Auth, Body, CheckedUploadBody, HttpConfig, Idempotency, Request, Response, Secret,
+    Transport,
 };
 use polyprint::validate::FileName;
 use polyprint::{
@@ -28,22 +28,6 @@ use crate::wire::{
     SettingsResponse, UploadResponse, VersionResponse,
 };
 use crate::BACKEND;
-
-/// Characters escaped in a path segment: everything but unreserved characters.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// Percent-encodes a stored file's path for `/api/files/local/<path>`, segment by segment
-/// (the `/` between folders stays).
-pub fn encode_path(path: &str) -> String {
-    path.split('/')
-        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
-}
 
 /// A JSON number: an integer when the value is whole (OctoPrint's own UI sends `210`, not
 /// `210.0`), else a float.
@@ -553,9 +537,13 @@ mod tests {
     }
 
     #[test]
-    fn paths_are_encoded_per_segment() {
-        assert_eq!(encode_path("a/b c.gcode"), "a/b%20c.gcode");
-        assert_eq!(encode_path("ü?#.gcode"), "%C3%BC%3F%23.gcode");
+    fn file_paths_are_encoded_per_segment() {
+        let path = |p: &str| OctoPrint::file_path(&FileName::parse(p).unwrap());
+        assert_eq!(
+            path("dir/my test (1).gcode"),
+            "api/files/local/dir/my%20test%20%281%29.gcode"
+        );
+        assert_eq!(path("ü?#.gcode"), "api/files/local/%C3%BC%3F%23.gcode");
     }
 
     #[test]

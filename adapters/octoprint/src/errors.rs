@@ -19,7 +19,7 @@
 //! Messages are the server's `error` text, or for a body that is not JSON (OctoPrint's 500 HTML
 //! page) its `<title>` or a short one-line snippet. Bodies never panic the decoder.
 
-use polyprint::transport::{snippet, Response};
+use polyprint::transport::{html_heading, snippet, Response};
 use polyprint::Error;
 
 use crate::wire::ErrorBody;
@@ -27,22 +27,13 @@ use crate::wire::ErrorBody;
 /// OctoPrint's answer to a POST or DELETE with a bad or missing API key.
 pub const CSRF_FAILED: &str = "CSRF validation failed";
 
-/// The server's message from an error body: the JSON `error`, an HTML `<title>`, or a snippet.
+/// The server's message from an error body: the JSON `error`, an HTML page's heading, or a
+/// snippet.
 pub fn server_message(body: &[u8]) -> String {
     if let Ok(e) = serde_json::from_slice::<ErrorBody>(body) {
         return e.error;
     }
-    let text = String::from_utf8_lossy(body);
-    if let Some(start) = text.find("<title>") {
-        let rest = &text[start + "<title>".len()..];
-        if let Some(end) = rest.find("</title>") {
-            let title = rest[..end].trim();
-            if !title.is_empty() {
-                return snippet(title.as_bytes());
-            }
-        }
-    }
-    snippet(body)
+    html_heading(body).unwrap_or_else(|| snippet(body))
 }
 
 /// Maps a non-2xx answer to an error. `what` names what a 404 did not find, e.g.

@@ -112,7 +112,7 @@ pub mod mapping;
 pub mod mock;
 pub mod wire;
 
-pub use client::{base_features, encode_path, OctoPrint};
+pub use client::{base_features, OctoPrint};
 pub use mapping::map_status;
 pub use polyprint::transport::{HttpConfig, Secret};
 pub use wire::{JobResponse, PrinterResponse};

@@ -149,16 +149,7 @@ pub struct Image {
     pub etag: Option<String>,
 }
 
-/// Characters escaped in a path segment or query value (RFC 3986 unreserved ones are kept).
-const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-pub(crate) fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, ESCAPED).to_string()
-}
+pub(crate) use polyprint::transport::encode_segment as enc;
 
 /// Maps a failed response to an [`Error`], from its status and `{"message","code"}` body.
 pub fn error_of(r: &Response) -> Error {
