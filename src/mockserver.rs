@@ -199,6 +199,23 @@ fn status_text(status: u16) -> &'static str {
     }
 }
 
+/// Transport settings for tests against a mock on this machine: short timeouts and retries
+/// a few milliseconds apart (the defaults are meant for real networks).
+pub fn quick_http() -> crate::transport::HttpConfig {
+    use crate::transport::{HttpConfig, RetryPolicy};
+    HttpConfig {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(5),
+        retry: RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            max_retry_after: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        },
+        ..HttpConfig::default()
+    }
+}
+
 /// What every adapter's mock offers, whatever its dialect: enough for a tool (the CLI's `mock`
 /// command, its demo, a test harness) to serve any of them and point a client at it.
 pub trait VendorMock: Send + Sync + 'static {

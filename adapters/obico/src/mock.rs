@@ -42,11 +42,9 @@
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use polyprint::mockserver::MockServer;
 use polyprint::sim::{Phase, SimView, VirtualPrinter, EPOCH_BASE, WEBCAM_JPEG};
-use polyprint::transport::{HttpConfig, RetryPolicy};
 use polyprint::{Backend, FailureVerdict, Heater, JobOutcome};
 use serde_json::{json, Value};
 use wiremock::{Request, ResponseTemplate};
@@ -989,23 +987,13 @@ impl ObicoMock {
 
     /// A client for this mock's printer, with fast retries.
     pub fn client(&self) -> Obico {
-        Obico::with_config(&self.uri(), self.token(), self.printer_id, fast_config())
-            .expect("the mock's URI is valid")
-    }
-}
-
-/// Transport settings for tests: short timeouts and quick retries.
-pub fn fast_config() -> HttpConfig {
-    HttpConfig {
-        request_timeout: Duration::from_secs(5),
-        retry: RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-            max_retry_after: Duration::from_secs(1),
-            ..RetryPolicy::default()
-        },
-        ..HttpConfig::default()
+        Obico::with_config(
+            &self.uri(),
+            self.token(),
+            self.printer_id,
+            polyprint::mockserver::quick_http(),
+        )
+        .expect("the mock's URI is valid")
     }
 }
 

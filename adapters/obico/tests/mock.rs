@@ -487,7 +487,7 @@ async fn auth_and_secrets() {
         &mock.uri(),
         "not-the-token",
         mock.printer_id(),
-        polyprint_obico::mock::fast_config(),
+        polyprint::mockserver::quick_http(),
     )
     .unwrap();
     let err = bad.status().await.unwrap_err();
@@ -501,7 +501,7 @@ async fn auth_and_secrets() {
         &mock.uri(),
         mock.token(),
         mock.printer_id(),
-        polyprint_obico::mock::fast_config(),
+        polyprint::mockserver::quick_http(),
         TokenHeader::XApiKey,
     )
     .unwrap();

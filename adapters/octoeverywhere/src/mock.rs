@@ -43,7 +43,6 @@ use std::sync::{Arc, Mutex};
 use base64::Engine;
 use polyprint::mockserver::MockServer;
 use polyprint::sim::{Phase, SimError, SimView, VirtualPrinter, WEBCAM_JPEG};
-use polyprint::transport::{HttpConfig, RetryPolicy};
 use polyprint::{Heater, PrinterState};
 use serde_json::{json, Map, Value};
 use wiremock::{Request, ResponseTemplate};
@@ -232,24 +231,9 @@ impl OctoEverywhereMock {
         OctoEverywhere::with_config(
             &self.uri(),
             Credential::Bearer(self.credential.clone().into()),
-            fast_config(),
+            polyprint::mockserver::quick_http(),
         )
         .expect("the mock's URL is valid")
-    }
-}
-
-/// Transport settings for tests: short timeouts, quick retries.
-pub fn fast_config() -> HttpConfig {
-    HttpConfig {
-        connect_timeout: std::time::Duration::from_secs(2),
-        request_timeout: std::time::Duration::from_secs(5),
-        retry: RetryPolicy {
-            max_attempts: 4,
-            base_delay: std::time::Duration::from_millis(5),
-            max_delay: std::time::Duration::from_millis(20),
-            ..RetryPolicy::default()
-        },
-        ..HttpConfig::default()
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use polyprint::mockserver::Fault;
 use polyprint::sim::{VirtualPrinter, DEMO_FILE};
 use polyprint::{ErrorKind, Feature, Heater, Printer, PrinterState};
-use polyprint_octoeverywhere::mock::{fast_config, OctoEverywhereMock, Platform, BASIC_USER};
+use polyprint_octoeverywhere::mock::{OctoEverywhereMock, Platform, BASIC_USER};
 use polyprint_octoeverywhere::{Credential, OctoEverywhere, PauseOptions, Temperatures};
 use serde_json::{json, Value};
 
@@ -409,7 +409,7 @@ async fn basic_credentials_work_and_wrong_ones_are_auth() {
             user: BASIC_USER.into(),
             password: mock.credential().to_string().into(),
         },
-        fast_config(),
+        polyprint::mockserver::quick_http(),
     )
     .unwrap();
     assert_eq!(good.ping().await.unwrap(), "Pong");
@@ -423,7 +423,7 @@ async fn basic_credentials_work_and_wrong_ones_are_auth() {
             user: BASIC_USER.into(),
             password: "wrong-password".into(),
         },
-        fast_config(),
+        polyprint::mockserver::quick_http(),
     )
     .unwrap();
     let err = bad.status().await.unwrap_err();

@@ -8,29 +8,20 @@ use std::time::Duration;
 
 use polyprint::mockserver::Fault;
 use polyprint::sim::{self, SimConfig, VirtualPrinter, CANCELLING, DEMO_FILE, PAUSING, RESUMING};
-use polyprint::transport::{HttpConfig, RetryPolicy};
 use polyprint::{Axes, Axis, Error, Feature, Heater, Jog, Printer, PrinterState, Upload};
 use polyprint_octoprint::mock::{OctoPrintMock, MOCK_API_KEY, THERMAL_RUNAWAY};
 use polyprint_octoprint::OctoPrint;
 use serde_json::{json, Value};
 
-fn fast() -> HttpConfig {
-    HttpConfig {
-        request_timeout: Duration::from_secs(5),
-        retry: RetryPolicy {
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(5),
-            ..RetryPolicy::default()
-        },
-        ..HttpConfig::default()
-    }
-}
-
 async fn setup_with(printer: VirtualPrinter) -> (OctoPrintMock, OctoPrint) {
     let mock = OctoPrintMock::start(printer).await;
-    let client = OctoPrint::with_config(&mock.uri(), mock.api_key(), fast())
-        .unwrap()
-        .with_port("VIRTUAL");
+    let client = OctoPrint::with_config(
+        &mock.uri(),
+        mock.api_key(),
+        polyprint::mockserver::quick_http(),
+    )
+    .unwrap()
+    .with_port("VIRTUAL");
     (mock, client)
 }
 
@@ -133,7 +124,12 @@ async fn lifecycle_start_pause_resume_cancel() {
 #[tokio::test]
 async fn bad_key_is_auth_on_get_and_on_post() {
     let (mock, _) = setup().await;
-    let p = OctoPrint::with_config(&mock.uri(), "wrong-key", fast()).unwrap();
+    let p = OctoPrint::with_config(
+        &mock.uri(),
+        "wrong-key",
+        polyprint::mockserver::quick_http(),
+    )
+    .unwrap();
     let err = p.status().await.unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "{err}");
     let err = p.pause().await.unwrap_err();
@@ -322,7 +318,12 @@ async fn offline_connect_and_first_readings() {
     assert_eq!(state(&p).await, PrinterState::Offline);
 
     // Without a configured port, no port is forced.
-    let plain = OctoPrint::with_config(&mock.uri(), MOCK_API_KEY, fast()).unwrap();
+    let plain = OctoPrint::with_config(
+        &mock.uri(),
+        MOCK_API_KEY,
+        polyprint::mockserver::quick_http(),
+    )
+    .unwrap();
     plain.connect().await.unwrap();
     assert_eq!(
         posts(&mock, "/api/connection").last(),

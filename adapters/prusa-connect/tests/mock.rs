@@ -8,28 +8,20 @@ use std::time::Duration;
 
 use polyprint::mockserver::Fault;
 use polyprint::sim::{VirtualPrinter, CANCELLING, DEMO_FILE, PAUSING, RESUMING};
-use polyprint::transport::{HttpConfig, RetryPolicy};
 use polyprint::{Error, Feature, Heater, JobOutcome, Printer, PrinterState, Upload};
 use polyprint_prusa_connect::mock::PrusaConnectMock;
 use polyprint_prusa_connect::{Credentials, PrusaConnect};
 use serde_json::{json, Value};
 
-fn fast() -> HttpConfig {
-    HttpConfig {
-        request_timeout: Duration::from_secs(5),
-        retry: RetryPolicy {
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(5),
-            ..RetryPolicy::default()
-        },
-        ..HttpConfig::default()
-    }
-}
-
 async fn setup() -> (PrusaConnectMock, PrusaConnect) {
     let mock = PrusaConnectMock::start(VirtualPrinter::new()).await;
-    let p =
-        PrusaConnect::with_config(&mock.uri(), mock.token(), mock.printer_uuid(), fast()).unwrap();
+    let p = PrusaConnect::with_config(
+        &mock.uri(),
+        mock.token(),
+        mock.printer_uuid(),
+        polyprint::mockserver::quick_http(),
+    )
+    .unwrap();
     (mock, p)
 }
 
@@ -249,9 +241,14 @@ async fn invalid_state_and_bad_arguments_send_nothing() {
 #[tokio::test]
 async fn capabilities_cache_really_expires() {
     let mock = PrusaConnectMock::start(VirtualPrinter::new()).await;
-    let p = PrusaConnect::with_config(&mock.uri(), mock.token(), mock.printer_uuid(), fast())
-        .unwrap()
-        .with_capabilities_ttl(Duration::from_millis(150));
+    let p = PrusaConnect::with_config(
+        &mock.uri(),
+        mock.token(),
+        mock.printer_uuid(),
+        polyprint::mockserver::quick_http(),
+    )
+    .unwrap()
+    .with_capabilities_ttl(Duration::from_millis(150));
     let fetches = || {
         mock.server()
             .journal()
@@ -432,9 +429,13 @@ async fn prusa_surface_against_the_mock() {
 #[tokio::test]
 async fn auth_refresh_and_secrets() {
     let mock = PrusaConnectMock::start(VirtualPrinter::new()).await;
-    let bad =
-        PrusaConnect::with_config(&mock.uri(), "wrong-token-XYZ", mock.printer_uuid(), fast())
-            .unwrap();
+    let bad = PrusaConnect::with_config(
+        &mock.uri(),
+        "wrong-token-XYZ",
+        mock.printer_uuid(),
+        polyprint::mockserver::quick_http(),
+    )
+    .unwrap();
     let err = bad.status().await.unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "{err}");
     assert!(
@@ -454,8 +455,13 @@ async fn auth_refresh_and_secrets() {
     let creds = Credentials::token(near)
         .with_refresh_token(mock.refresh_token())
         .with_token_url(mock.token_url());
-    let p =
-        PrusaConnect::with_credentials(&mock.uri(), creds, mock.printer_uuid(), fast()).unwrap();
+    let p = PrusaConnect::with_credentials(
+        &mock.uri(),
+        creds,
+        mock.printer_uuid(),
+        polyprint::mockserver::quick_http(),
+    )
+    .unwrap();
     assert_eq!(p.status().await.unwrap().state, PrinterState::Idle);
     let j = mock.server().journal();
     assert_eq!(j[0].path, "/o/token/");
@@ -466,8 +472,13 @@ async fn auth_refresh_and_secrets() {
     let creds = Credentials::token("a")
         .with_refresh_token("bad-refresh-SECRET")
         .with_token_url(mock.token_url());
-    let q =
-        PrusaConnect::with_credentials(&mock.uri(), creds, mock.printer_uuid(), fast()).unwrap();
+    let q = PrusaConnect::with_credentials(
+        &mock.uri(),
+        creds,
+        mock.printer_uuid(),
+        polyprint::mockserver::quick_http(),
+    )
+    .unwrap();
     let err = q.client().refresh_token().await.unwrap_err();
     assert!(
         matches!(err, Error::Auth { .. }) && !err.to_string().contains("SECRET"),
