@@ -350,12 +350,20 @@ async fn run(client: &reqwest::Client, base: &str, key: &str, s: &Step) -> Obser
     }
 }
 
-/// Waits (up to 10 s) until an uploaded file's analysis is in.
-async fn wait_for_analysis(client: &reqwest::Client, base: &str, key: &str, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+/// Polls `GET {base}{path}` on the real server every 50 ms until `done` says so; panics with
+/// `what` after `limit`.
+async fn poll_until(
+    client: &reqwest::Client,
+    (base, key): (&str, &str),
+    path: &str,
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) {
+    let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        let info: Value = client
-            .get(format!("{base}/api/files/local/{name}"))
+        let answer: Value = client
+            .get(format!("{base}{path}"))
             .header("X-Api-Key", key)
             .send()
             .await
@@ -363,35 +371,41 @@ async fn wait_for_analysis(client: &reqwest::Client, base: &str, key: &str, name
             .json()
             .await
             .unwrap();
-        if info.get("gcodeAnalysis").is_some() {
+        if done(&answer) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the real server did not analyse the upload within 10 s");
+    panic!("the real server did not {what} within {limit:?}");
+}
+
+/// Waits until an uploaded file's analysis is in.
+async fn wait_for_analysis(client: &reqwest::Client, base: &str, key: &str, name: &str) {
+    let path = format!("/api/files/local/{name}");
+    poll_until(
+        client,
+        (base, key),
+        &path,
+        Duration::from_secs(10),
+        "analyse the upload",
+        |v| v.get("gcodeAnalysis").is_some(),
+    )
+    .await;
 }
 
 /// Waits until the real server's job is back to Operational (after a cancel or a print).
 async fn wait_operational(client: &reqwest::Client, base: &str, key: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let job: Value = client
-            .get(format!("{base}/api/job"))
-            .header("X-Api-Key", key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if job["state"] == "Operational" {
-            // `lastPrintTime` may still be null on the first Operational poll (spec §10.11).
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the real server's job did not settle within 20 s");
+    poll_until(
+        client,
+        (base, key),
+        "/api/job",
+        Duration::from_secs(20),
+        "settle its job",
+        |v| v["state"] == "Operational",
+    )
+    .await;
+    // `lastPrintTime` may still be null on the first Operational poll (spec §10.11).
+    tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
 /// Deletes the uploaded files so later tests start clean.
