@@ -24,7 +24,9 @@ pub enum Error {
         /// The backend kind, e.g. `octoprint`.
         backend: String,
     },
-    /// The input was rejected before anything was sent.
+    /// The input was refused: by polyprint's own checks, before anything was sent, or by the
+    /// server as invalid (a 400 with its validation message). The conformance suite checks the
+    /// first kind sends nothing.
     #[error("invalid {what}: {reason}")]
     InvalidArgument {
         /// What was invalid, e.g. `file name` or `bed target`.

@@ -4,17 +4,16 @@
 //! |---|---|
 //! | 401, 403 | [`Error::Auth`] (a bad or missing key on a GET) |
 //! | 400 `{"error":"CSRF validation failed"}` | [`Error::Auth`] (a bad or missing key on a POST or DELETE) |
-//! | 400, anything else | [`Error::Api`] with status 400 and the server's text |
+//! | 400, anything else | [`Error::InvalidArgument`] with the server's text |
 //! | 404 | [`Error::NotFound`] naming what was looked for (OctoPrint's text is Flask's generic one) |
 //! | 409 | [`Error::InvalidState`] with the server's text |
 //! | 415 | [`Error::InvalidArgument`] (an upload of a type the server refuses) |
 //! | 429 | [`Error::RateLimited`] with `Retry-After` |
 //! | 5xx | [`Error::Api`]; 502–504 are retryable |
 //!
-//! Why 400 is `Api` and not `InvalidArgument`: [`Error::InvalidArgument`] promises that nothing
-//! was sent. A 400 means the request went out and the server refused a value that polyprint's
-//! own checks let through ("port is invalid", "axis is invalid"), so it is reported with its
-//! status and text as they are.
+//! A 400 other than the CSRF one means the server refused a value that polyprint's own checks
+//! let through ("port is invalid", "axis is invalid"): invalid input, as every adapter reports a
+//! server's validation refusal.
 //!
 //! Messages are the server's `error` text, or for a body that is not JSON (OctoPrint's 500 HTML
 //! page) its `<title>` or a short one-line snippet. Bodies never panic the decoder.
@@ -49,6 +48,7 @@ pub fn error_for(response: &Response, what: &str) -> Error {
             what: format!("{what} on the OctoPrint server"),
         },
         409 => Error::InvalidState { message },
+        400 => Error::invalid("request", message),
         415 => Error::invalid("file type", message),
         429 => Error::RateLimited {
             retry_after: response.retry_after(),
@@ -92,7 +92,11 @@ mod tests {
                 r#"{"error":"CSRF validation failed"}"#,
                 ErrorKind::Auth,
             ),
-            (400, r#"{"error":"port is invalid"}"#, ErrorKind::Api),
+            (
+                400,
+                r#"{"error":"port is invalid"}"#,
+                ErrorKind::InvalidArgument,
+            ),
             (
                 404,
                 r#"{"error":"The requested URL was not found"}"#,

@@ -333,7 +333,8 @@ async fn offline_connect_and_first_readings() {
 
     let bad = plain.with_port("/dev/nonexistent");
     let err = bad.connect().await.unwrap_err();
-    assert!(matches!(err, Error::Api { status: 400, .. }), "{err}");
+    assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
+    assert!(err.to_string().contains("port is invalid"), "{err}");
 }
 
 #[tokio::test]

@@ -134,7 +134,7 @@ fn expected_error(row: &Row, body: &[u8]) -> ErrorKind {
     let text = String::from_utf8_lossy(body);
     match row.status {
         400 if text.contains("CSRF validation failed") => ErrorKind::Auth,
-        400 => ErrorKind::Api,
+        400 => ErrorKind::InvalidArgument,
         403 => ErrorKind::Auth,
         404 => ErrorKind::NotFound,
         409 => ErrorKind::InvalidState,
