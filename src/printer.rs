@@ -131,13 +131,27 @@ impl CheckedUpload {
     /// The largest upload accepted: 4 GiB.
     pub const MAX_SIZE: u64 = 4 << 30;
 
+    /// The `what` of the [`Error::InvalidArgument`] for a file type the backend refuses.
+    pub const WHAT_FILE_TYPE: &'static str = "file type";
+
+    /// The `what` of the [`Error::InvalidArgument`] for a source that is not a file or too big.
+    pub const WHAT_SOURCE: &'static str = "upload";
+
+    /// Whether an error is one of these checks' refusals of the file itself (its type, its
+    /// size, a source that is not a file), as opposed to the name or the printer. Tools that
+    /// report file problems apart (the CLI's exit code 2) ask this instead of reading `what`.
+    pub fn refused_file(error: &Error) -> bool {
+        matches!(error, Error::InvalidArgument { what, .. }
+            if what == Self::WHAT_FILE_TYPE || what == Self::WHAT_SOURCE)
+    }
+
     /// Checks an upload: name, extension (against `accepted`), and that the source exists.
     pub async fn new(upload: Upload, accepted: &[&str]) -> Result<CheckedUpload> {
         let name = FileName::parse(&upload.name)?;
         let ext = name.extension().unwrap_or_default();
         if !accepted.iter().any(|a| a.eq_ignore_ascii_case(&ext)) {
             return Err(Error::invalid(
-                "file type",
+                Self::WHAT_FILE_TYPE,
                 format!(
                     "{:?} is not accepted here; use one of: {}",
                     name.base_name(),
@@ -151,7 +165,7 @@ impl CheckedUpload {
                 Ok(m) if m.is_file() => m.len(),
                 Ok(_) => {
                     return Err(Error::invalid(
-                        "upload",
+                        Self::WHAT_SOURCE,
                         format!("{} is not a file", p.display()),
                     ))
                 }
@@ -164,7 +178,7 @@ impl CheckedUpload {
         };
         if size > Self::MAX_SIZE {
             return Err(Error::invalid(
-                "upload",
+                Self::WHAT_SOURCE,
                 format!(
                     "{size} bytes is more than the limit of {} bytes",
                     Self::MAX_SIZE
@@ -637,7 +651,16 @@ mod tests {
             .await
             .err()
             .unwrap();
-        assert!(matches!(err, Error::InvalidArgument { .. }));
+        assert!(CheckedUpload::refused_file(&err), "{err}");
+        let err = CheckedUpload::new(Upload::from_bytes("../a.gcode", "x"), &exts)
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
+        assert!(
+            !CheckedUpload::refused_file(&err),
+            "a bad name is not a refused file"
+        );
         let err = CheckedUpload::new(Upload::from_path("/nonexistent/a.gcode"), &exts)
             .await
             .err()

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io::Write;
 
-use polyprint::{Error, ErrorKind};
+use polyprint::{CheckedUpload, Error, ErrorKind};
 use serde_json::Value;
 
 /// The process exit codes, as documented in `--help`.
@@ -92,14 +92,9 @@ pub fn exit_for(err: &Error) -> Exit {
     match err.kind() {
         ErrorKind::Unreachable | ErrorKind::Timeout => Exit::Unreachable,
         ErrorKind::NotFound => Exit::File,
-        ErrorKind::InvalidArgument => match err {
-            // The core's upload checks: a refused extension, a source that is not a file, or
-            // too many bytes.
-            Error::InvalidArgument { what, .. } if what == "file type" || what == "upload" => {
-                Exit::File
-            }
-            _ => Exit::Other,
-        },
+        // The core's upload checks: a refused extension, a source that is not a file, or
+        // too many bytes.
+        ErrorKind::InvalidArgument if CheckedUpload::refused_file(err) => Exit::File,
         ErrorKind::InvalidState => Exit::State,
         _ => Exit::Other,
     }
@@ -201,7 +196,10 @@ mod tests {
                 },
                 Exit::File,
             ),
-            (Error::invalid("file type", "no"), Exit::File),
+            (
+                Error::invalid(CheckedUpload::WHAT_FILE_TYPE, "no"),
+                Exit::File,
+            ),
             (Error::invalid("bed target", "too hot"), Exit::Other),
             (Error::state("printing"), Exit::State),
             (

@@ -49,7 +49,7 @@ pub fn error_for(response: &Response, what: &str) -> Error {
         },
         409 => Error::InvalidState { message },
         400 => Error::invalid("request", message),
-        415 => Error::invalid("file type", message),
+        415 => Error::invalid(polyprint::CheckedUpload::WHAT_FILE_TYPE, message),
         429 => Error::RateLimited {
             retry_after: response.retry_after(),
         },
