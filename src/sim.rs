@@ -859,8 +859,8 @@ impl SimGuard<'_> {
     }
 }
 
-/// The common status of a view (used by the sim backend, and handy for mocks' tests).
-pub fn status_of(view: &SimView, with_failure: bool) -> PrinterStatus {
+/// The common status of a view, as the sim backend reports it.
+fn status_of(view: &SimView, with_failure: bool) -> PrinterStatus {
     let raw = match &view.phase {
         Phase::Error(_) => "Error".to_string(),
         p => format!("{p:?}")

@@ -74,17 +74,12 @@ impl Target {
         }
     }
 
-    /// Closes the target. A served mock is dropped on a blocking thread: `wiremock` verifies
-    /// its expectations on drop by blocking on the server's state, which must not block an
-    /// async worker that the client's connection tasks may be waiting on.
+    /// Closes the target: the client first, then the mock (whose server the core drops on a
+    /// thread of its own, so this never blocks the runtime).
     pub async fn shutdown(self) {
         let Target { printer, control } = self;
         drop(printer);
-        if let Some(control) = control {
-            if control.server.is_some() {
-                let _ = tokio::task::spawn_blocking(move || drop(control)).await;
-            }
-        }
+        drop(control);
     }
 
     /// How many requests the mock server received so far; `None` without a served mock.
