@@ -19,6 +19,7 @@ use polyprint_prusa_connect::PrusaConnect;
 
 use crate::child::Server;
 use crate::report::Table;
+use crate::server::{OBICO_SAMPLES, OCTOPRINT_SAMPLES, PRUSA_CONNECT_SAMPLES};
 use crate::stats::{cpu_time, fmt_duration, Summary};
 
 const KEY: &str = "bench-api-key";
@@ -171,11 +172,11 @@ pub async fn run(quick: bool) -> Table {
     let mut table = Table::new(
         "1. Per-call overhead: `status()` vs a bare reqwest client",
         "Each call is timed alone, one after another, against the same local fixed-response \
-         server (its own process, canned bodies from `shared/samples`). The bare client sends \
-         the same GETs with the same credential header and reads the bodies without decoding \
-         them; the library also decodes and maps them. Ratio = library median / bare median. \
-         The last three rows repeat OctoPrint against a server that waits before answering, as \
-         a real one does.",
+         server (its own process, canned bodies from the recorded samples in \
+         `adapters/*/tests/fixtures/samples`). The bare client sends the same GETs with the \
+         same credential header and reads the bodies without decoding them; the library also \
+         decodes and maps them. Ratio = library median / bare median. The last three rows \
+         repeat OctoPrint against a server that waits before answering, as a real one does.",
         &[
             "client",
             "calls",
@@ -398,9 +399,9 @@ async fn with_latency(quick: bool) -> Result<Vec<(Variant, Summary)>, String> {
 fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration, Duration), String> {
     let dir = crate::server::samples_dir();
     let read = |rel: &str| std::fs::read(dir.join(rel)).map_err(|e| format!("{rel}: {e}"));
-    let printer = read("octoprint/printer_printing.json")?;
-    let job = read("octoprint/job_printing.json")?;
-    let obico = read("obico/printer_octoprint_paused.json")?;
+    let printer = read(&format!("{OCTOPRINT_SAMPLES}/printer_printing.json"))?;
+    let job = read(&format!("{OCTOPRINT_SAMPLES}/job_printing.json"))?;
+    let obico = read(&format!("{OBICO_SAMPLES}/printer_octoprint_paused.json"))?;
     let time = |f: &dyn Fn() -> Result<(), String>| -> Result<Duration, String> {
         // Batches of 100, so the clock's own cost does not count; median of the batches.
         let mut batches = Vec::with_capacity(iterations / 100);
@@ -427,7 +428,9 @@ fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration, Dura
         std::hint::black_box(polyprint_obico::mapping::status_from(&p));
         Ok(())
     })?;
-    let prusa_body = read("prusa-connect/ha-prusa-connect/printer_detail.json")?;
+    let prusa_body = read(&format!(
+        "{PRUSA_CONNECT_SAMPLES}/ha-prusa-connect/printer_detail.json"
+    ))?;
     let prusa = time(&|| {
         let p: polyprint_prusa_connect::wire::Printer =
             serde_json::from_slice(&prusa_body).map_err(|e| e.to_string())?;

@@ -24,10 +24,19 @@ const MAX_HEAD: usize = 64 * 1024;
 /// Largest read while discarding a body.
 const DISCARD_CHUNK: usize = 256 * 1024;
 
-/// The recorded samples, `shared/samples` next to the repository.
+/// The recorded samples: the repository's `adapters/` folder, where each adapter keeps the
+/// samples its tests read in `<adapter>/tests/fixtures/samples/`. The sample names below are
+/// relative to it.
 pub fn samples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/samples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters")
 }
+
+/// OctoPrint's recorded answers, relative to [`samples_dir`].
+pub const OCTOPRINT_SAMPLES: &str = "octoprint/tests/fixtures/samples/octoprint";
+/// Obico's samples, relative to [`samples_dir`].
+pub const OBICO_SAMPLES: &str = "obico/tests/fixtures/samples/obico";
+/// Prusa Connect's samples, relative to [`samples_dir`].
+pub const PRUSA_CONNECT_SAMPLES: &str = "prusa-connect/tests/fixtures/samples/prusa-connect";
 
 /// A complete canned JSON response, head and body.
 fn response(status: u16, reason: &str, body: &[u8]) -> Bytes {
@@ -49,7 +58,8 @@ fn response_typed(status: u16, reason: &str, content_type: &str, body: &[u8]) ->
 pub const OE_STATUS_SUFFIX: &str = "/octoeverywhere-command-api/status";
 /// The recorded OctoEverywhere status answer: the plugin's whole envelope
 /// (`{"Status": 200, "Result": {...}}`), as the API docs show it.
-pub const OE_STATUS_SAMPLE: &str = "obico-docs/oe_status_response.json";
+pub const OE_STATUS_SAMPLE: &str =
+    "octoeverywhere/tests/fixtures/samples/obico-docs/oe_status_response.json";
 
 /// The OctoEverywhere status body: the sample as recorded when it is already the plugin's
 /// envelope (an object with `Status`), as it is; otherwise the sample taken as the `Result`
@@ -93,15 +103,17 @@ impl Routes {
                 .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.join(rel).display())))
         };
         let ok = |rel: &str| read(rel).map(|b| response(200, "OK", &b));
+        let octo = |name: &str| format!("{OCTOPRINT_SAMPLES}/{name}");
+        let prusa = |rel: &str| format!("{PRUSA_CONNECT_SAMPLES}/{rel}");
         Ok(Routes {
             by_suffix: vec![
-                ("/api/printer", ok("octoprint/printer_printing.json")?),
-                ("/api/job", ok("octoprint/job_printing.json")?),
-                ("/api/version", ok("octoprint/version.json")?),
-                ("/api/server", ok("octoprint/server.json")?),
-                ("/api/connection", ok("octoprint/connection_printing.json")?),
-                ("/api/settings", ok("octoprint/settings.json")?),
-                ("/api/files", ok("octoprint/files_list_recursive.json")?),
+                ("/api/printer", ok(&octo("printer_printing.json"))?),
+                ("/api/job", ok(&octo("job_printing.json"))?),
+                ("/api/version", ok(&octo("version.json"))?),
+                ("/api/server", ok(&octo("server.json"))?),
+                ("/api/connection", ok(&octo("connection_printing.json"))?),
+                ("/api/settings", ok(&octo("settings.json"))?),
+                ("/api/files", ok(&octo("files_list_recursive.json"))?),
                 (
                     "/api/v1/version/",
                     response(200, "OK", br#"{"version":"bench"}"#),
@@ -117,11 +129,11 @@ impl Routes {
                     ),
                 ),
             ],
-            obico_printer: ok("obico/printer_octoprint_paused.json")?,
-            prusa_printer: ok("prusa-connect/ha-prusa-connect/printer_detail.json")?,
-            prusa_commands: ok("prusa-connect/ha-prusa-connect/supported_commands.json")?,
-            prusa_cameras: ok("prusa-connect/transcribed/seed-capture/printer_cameras.json")?,
-            upload: read("octoprint/upload_gcode.json").map(|b| response(201, "CREATED", &b))?,
+            obico_printer: ok(&format!("{OBICO_SAMPLES}/printer_octoprint_paused.json"))?,
+            prusa_printer: ok(&prusa("ha-prusa-connect/printer_detail.json"))?,
+            prusa_commands: ok(&prusa("ha-prusa-connect/supported_commands.json"))?,
+            prusa_cameras: ok(&prusa("transcribed/seed-capture/printer_cameras.json"))?,
+            upload: read(&octo("upload_gcode.json")).map(|b| response(201, "CREATED", &b))?,
             not_found: response(404, "NOT FOUND", br#"{"error":"not found"}"#),
         })
     }

@@ -1,5 +1,6 @@
-//! Every sample in `shared/samples/obico/` (and the agent status example of
-//! `shared/samples/obico-docs/`) decodes into this crate's types, with the values it carries.
+//! Every sample in `tests/fixtures/samples/obico/` (and the agent status example of
+//! `tests/fixtures/samples/obico-docs/`) decodes into this crate's types, with the values it
+//! carries.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,7 @@ use polyprint_obico::wire::{AgentStatus, Envelope, PredictResponse};
 use polyprint_obico::{ObicoPrint, ObicoPrinter};
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/obico")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/samples/obico")
 }
 
 fn read(rel: &str) -> String {

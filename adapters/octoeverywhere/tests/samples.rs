@@ -1,6 +1,6 @@
-//! Every sample in `shared/samples/octoeverywhere/` and the `oe_*` files of
-//! `shared/samples/obico-docs/` decodes into this crate's types and maps to the error kind or
-//! status its `Status` says.
+//! Every sample in `tests/fixtures/samples/octoeverywhere/` and the `oe_*` files of
+//! `tests/fixtures/samples/obico-docs/` decodes into this crate's types and maps to the error
+//! kind or status its `Status` says.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +11,7 @@ use polyprint_octoeverywhere::mapping::{features_from, status_from};
 use polyprint_octoeverywhere::wire::{Envelope, OeStatus, Pong, StartResult, WebcamList};
 
 fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/samples")
 }
 
 fn read(rel: &str) -> String {

@@ -3,7 +3,7 @@
 //! These types decode the server's answers and nothing more: every field the adapter does not
 //! need is left out, every field OctoPrint may send as `null` or omit is an `Option` or has a
 //! default, so a server that adds fields or leaves some out still decodes. Shapes were taken
-//! from the recorded answers in `shared/samples/octoprint/`.
+//! from the recorded answers in `tests/fixtures/samples/octoprint/`.
 
 use std::collections::BTreeMap;
 

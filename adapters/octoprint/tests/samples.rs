@@ -1,6 +1,6 @@
-//! Every recorded answer of a real OctoPrint 1.11.8 (`shared/samples/octoprint/`) goes through
-//! the adapter's decoders or its error mapping, and the state table is checked against the
-//! recorded pairs of `/api/printer` and `/api/job`.
+//! Every recorded answer of a real OctoPrint 1.11.8 (`tests/fixtures/samples/octoprint/`) goes
+//! through the adapter's decoders or its error mapping, and the state table is checked against
+//! the recorded pairs of `/api/printer` and `/api/job`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use polyprint_octoprint::wire::*;
 fn dir() -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples/octoprint"
+        "/tests/fixtures/samples/octoprint"
     ))
     .to_path_buf()
 }

@@ -1,5 +1,5 @@
-//! Every sample in `shared/samples/prusa-connect/` decodes (SUSPECT and MANGLED ones are
-//! checked to be what they are: not the real shape).
+//! Every sample in `tests/fixtures/samples/prusa-connect/` decodes (SUSPECT and MANGLED ones
+//! are checked to be what they are: not the real shape).
 
 use polyprint::{Heater, PrinterState};
 use polyprint_prusa_connect::client::FailureTag;
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 fn sample(rel: &str) -> Value {
     let path = format!(
-        "{}/../../../shared/samples/prusa-connect/{rel}",
+        "{}/tests/fixtures/samples/prusa-connect/{rel}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

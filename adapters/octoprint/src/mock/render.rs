@@ -1,5 +1,5 @@
 //! The virtual printer in OctoPrint's JSON: the shapes of the recorded answers in
-//! `shared/samples/octoprint/`, filled from a [`SimView`].
+//! `tests/fixtures/samples/octoprint/`, filled from a [`SimView`].
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use polyprint::sim::{Phase, SimFile, SimHeater, SimJob, SimView, EPOCH_BASE};

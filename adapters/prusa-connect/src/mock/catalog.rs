@@ -1,6 +1,6 @@
 //! The supported-commands list the mock serves: the 48 definitions a Prusa CORE One
 //! (firmware 6.5.7) reports, `CANCEL_OBJECT` twice included, written as a compact table.
-//! A test checks it against the real capture in `shared/samples/`.
+//! A test checks it against the real capture in `tests/fixtures/samples/prusa-connect/`.
 
 use serde_json::{json, Map, Value};
 
