@@ -29,6 +29,7 @@
 
 #![warn(missing_docs)]
 
+pub mod descriptor;
 pub mod error;
 pub mod feature;
 pub mod gcode;
@@ -41,13 +42,17 @@ pub mod state;
 pub mod transport;
 pub mod validate;
 
+pub use descriptor::{Descriptor, Endpoint};
 pub use error::{Error, ErrorKind, Result};
 pub use feature::{Feature, Features};
+/// Re-exported under `mock` so an application's tests use the same mockall version.
 #[cfg(feature = "mock")]
-pub use printer::MockPrinter;
+pub use mockall;
+#[cfg(feature = "mock")]
+pub use printer::MockBackend;
 pub use printer::{
-    Backend, CheckedUpload, Command, Printer, PrinterInfo, ProgressFn, Upload, UploadProgress,
-    UploadSource,
+    Backend, BackendExt, CheckedUpload, Command, Printer, PrinterInfo, ProgressFn, Upload,
+    UploadProgress, UploadSource,
 };
 pub use state::{
     FailureDetection, FailureVerdict, FileEntry, Heater, HeaterReading, JobOutcome, JobProgress,
@@ -58,8 +63,4 @@ pub use validate::{Axes, Axis, Jog, Limits};
 /// Re-exported so adapters and applications use the same version.
 pub use async_trait::async_trait;
 
-/// The README's example, compiled and run as a doc test.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
 pub use enumflags2;

@@ -294,16 +294,19 @@ impl Command {
 /// printer.cancel().await?;
 /// # Ok(()) }
 /// ```
-#[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait Printer: Send + Sync {
     /// Who this printer is.
     fn info(&self) -> PrinterInfo;
-    /// What this printer can do now: declared by the backend, narrowed to this printer.
-    fn features(&self) -> Features;
-    /// Asks the server what this printer can do (Prusa Connect's supported commands, Obico's
-    /// agent kind, OctoPrint's webcam) and returns the narrowed [`features`](Printer::features).
-    /// Cheap to skip: backends also narrow on their first status.
+    /// What this printer can do: the backend's features, narrowed to this printer by the
+    /// server. Where they depend on the printer (Prusa Connect's supported commands, Obico's
+    /// agent kind, the host behind OctoEverywhere), the first call confirms them with one
+    /// safe read; later calls answer from what was learnt. Nothing claimed here is then
+    /// refused with [`Error::Unsupported`].
+    async fn features(&self) -> Result<Features>;
+    /// Asks the server again what this printer can do and returns the narrowed
+    /// [`features`](Printer::features) (for example after the printer was swapped, or to
+    /// detect a webcam on OctoPrint).
     async fn refresh_features(&self) -> Result<Features>;
     /// The printer's limits for heater targets, jogs and extrusion.
     fn limits(&self) -> Limits;
@@ -354,22 +357,39 @@ pub trait Printer: Send + Sync {
 }
 
 /// What an adapter implements. Every `Backend` is a [`Printer`]; the blanket implementation
-/// checks features and input before calling these methods, so they only see supported
-/// commands made of checked values.
+/// confirms capabilities and checks features and input before calling these methods, so they
+/// only see supported commands made of checked values.
 ///
-/// The names differ from [`Printer`]'s so that both traits can be in scope.
+/// The names differ from [`Printer`]'s because every `Backend` is also a `Printer`: with the
+/// same names, each call on an adapter with both traits in scope would be ambiguous.
+///
+/// With the `mock` feature, `MockBackend` (mockall) stands in for an adapter in an
+/// application's unit tests, behind the same guard as every real backend: see
+/// [`MockBackend::with_features`].
+#[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait Backend: Send + Sync {
     /// Who this printer is.
     fn describe(&self) -> PrinterInfo;
-    /// The effective features. Must be cheap: cache what the server said.
+    /// The effective features: declared, narrowed by what the server said. Must be cheap:
+    /// cache what the server said.
     fn capabilities(&self) -> Features;
-    /// Limits for checks; the conservative defaults unless the server says better.
-    fn limits(&self) -> Limits {
+    /// Whether [`capabilities`](Backend::capabilities) are this printer's, confirmed by the
+    /// server, rather than only declared. While this is false, the core calls
+    /// [`refresh_capabilities`](Backend::refresh_capabilities) once before it answers
+    /// [`Printer::features`] or runs an action the declared set allows; until then
+    /// `capabilities` must be a superset of what the server can confirm (confirming only
+    /// narrows). Adapters whose features never depend on the printer keep the default, true.
+    fn capabilities_confirmed(&self) -> bool {
+        true
+    }
+    /// Limits for checks ([`Printer::limits`]); the conservative defaults unless the server
+    /// says better.
+    fn known_limits(&self) -> Limits {
         Limits::default()
     }
     /// File extensions an upload may have (lower case, no dot).
-    fn accepted_extensions(&self) -> &[&str] {
+    fn accepted_extensions(&self) -> &'static [&'static str] {
         &["gcode", "gco", "g"]
     }
     /// Asks the server what this printer can do and updates the cached capabilities.
@@ -403,6 +423,14 @@ pub trait Backend: Send + Sync {
     async fn fetch_queue(&self) -> Result<Vec<QueuedJob>> {
         Err(self.unsupported(Feature::PrintQueue))
     }
+}
+
+impl<B: Backend + ?Sized> BackendExt for B {}
+
+/// What every [`Backend`] has without writing it: its [`Error::Unsupported`], and the
+/// capability guard the blanket [`Printer`] implementation goes through.
+#[async_trait]
+pub trait BackendExt: Backend {
     /// The [`Error::Unsupported`] for this backend.
     fn unsupported(&self, feature: Feature) -> Error {
         Error::Unsupported {
@@ -410,14 +438,23 @@ pub trait Backend: Send + Sync {
             backend: self.describe().backend,
         }
     }
-}
 
-impl<B: Backend + ?Sized> BackendExt for B {}
+    /// The effective features, confirmed by the server first when they were only declared.
+    async fn confirmed_capabilities(&self) -> Result<Features> {
+        if !self.capabilities_confirmed() {
+            self.refresh_capabilities().await?;
+        }
+        Ok(self.capabilities())
+    }
 
-/// The guard every [`Printer`] call of a [`Backend`] goes through.
-trait BackendExt: Backend {
-    fn require(&self, feature: Feature) -> Result<()> {
-        if self.capabilities().contains(feature) {
+    /// `Ok` when `feature` is among the confirmed capabilities, else [`Error::Unsupported`].
+    /// A feature outside even the declared set is refused without asking the server
+    /// (confirming only narrows).
+    async fn require(&self, feature: Feature) -> Result<()> {
+        if !self.capabilities().contains(feature) {
+            return Err(self.unsupported(feature));
+        }
+        if self.confirmed_capabilities().await?.contains(feature) {
             Ok(())
         } else {
             Err(self.unsupported(feature))
@@ -432,8 +469,8 @@ where
     B: Backend + ?Sized,
     F: FnOnce(&Limits) -> Result<Command>,
 {
-    backend.require(feature)?;
-    let command = build(&backend.limits())?;
+    backend.require(feature).await?;
+    let command = build(&backend.known_limits())?;
     debug_assert_eq!(command.feature(), feature);
     tracing::debug!(command = command.name(), backend = %backend.describe().backend, "command");
     backend.run(command).await
@@ -444,15 +481,15 @@ impl<B: Backend + ?Sized> Printer for B {
     fn info(&self) -> PrinterInfo {
         self.describe()
     }
-    fn features(&self) -> Features {
-        self.capabilities()
+    async fn features(&self) -> Result<Features> {
+        self.confirmed_capabilities().await
     }
     async fn refresh_features(&self) -> Result<Features> {
         self.refresh_capabilities().await?;
         Ok(self.capabilities())
     }
     fn limits(&self) -> Limits {
-        Backend::limits(self)
+        self.known_limits()
     }
     fn file_types(&self) -> Vec<String> {
         self.accepted_extensions()
@@ -485,11 +522,11 @@ impl<B: Backend + ?Sized> Printer for B {
         .await
     }
     async fn list_files(&self) -> Result<Vec<FileEntry>> {
-        self.require(Feature::FileList)?;
+        self.require(Feature::FileList).await?;
         self.fetch_files().await
     }
     async fn upload(&self, upload: Upload) -> Result<FileEntry> {
-        self.require(Feature::FileUpload)?;
+        self.require(Feature::FileUpload).await?;
         let checked = CheckedUpload::new(upload, self.accepted_extensions()).await?;
         self.send_file(checked).await
     }
@@ -533,11 +570,11 @@ impl<B: Backend + ?Sized> Printer for B {
         .await
     }
     async fn snapshot(&self) -> Result<Snapshot> {
-        self.require(Feature::WebcamSnapshot)?;
+        self.require(Feature::WebcamSnapshot).await?;
         self.fetch_snapshot().await
     }
     async fn job_history(&self, limit: usize) -> Result<Vec<JobRecord>> {
-        self.require(Feature::JobHistory)?;
+        self.require(Feature::JobHistory).await?;
         if limit == 0 || limit > 1000 {
             return Err(Error::invalid("history limit", "must be 1 to 1000"));
         }
@@ -553,7 +590,7 @@ impl<B: Backend + ?Sized> Printer for B {
         .await
     }
     async fn print_queue(&self) -> Result<Vec<QueuedJob>> {
-        self.require(Feature::PrintQueue)?;
+        self.require(Feature::PrintQueue).await?;
         self.fetch_queue().await
     }
     async fn enqueue(&self, path: &str) -> Result<()> {
@@ -561,6 +598,47 @@ impl<B: Backend + ?Sized> Printer for B {
             Ok(Command::Enqueue(FileName::parse(path)?))
         })
         .await
+    }
+}
+
+#[cfg(feature = "mock")]
+impl MockBackend {
+    /// A mock whose printer has `features` (confirmed), the default [`Limits`] and file types,
+    /// and a [`PrinterInfo`] of backend `mock`: add expectations for the calls the code under
+    /// test should make (`expect_read_status`, `expect_run`, ...), wrap it in an `Arc`, and
+    /// use it as a [`Printer`]. Unsupported actions and bad input are refused before the mock
+    /// sees them, as with a real backend.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use std::sync::Arc;
+    /// use polyprint::{Command, Error, Feature, Heater, MockBackend, Printer};
+    ///
+    /// let mut mock = MockBackend::with_features(Feature::Cancel | Feature::TemperatureControl);
+    /// mock.expect_run().withf(|c| *c == Command::Cancel).times(1).returning(|_| Ok(()));
+    /// let printer: Arc<dyn Printer> = Arc::new(mock);
+    /// printer.cancel().await.unwrap();
+    /// assert!(matches!(printer.pause().await, Err(Error::Unsupported { .. })));
+    /// assert!(matches!(
+    ///     printer.set_target(Heater::Bed, f64::NAN).await,
+    ///     Err(Error::InvalidArgument { .. })
+    /// ));
+    /// # }
+    /// ```
+    pub fn with_features(features: Features) -> MockBackend {
+        let mut mock = MockBackend::new();
+        mock.expect_describe().return_const(PrinterInfo {
+            backend: "mock".into(),
+            id: "mock".into(),
+            name: "Mock printer".into(),
+            endpoint: None,
+        });
+        mock.expect_capabilities().return_const(features);
+        mock.expect_capabilities_confirmed().return_const(true);
+        mock.expect_known_limits().return_const(Limits::default());
+        mock.expect_accepted_extensions()
+            .return_const(&["gcode", "gco", "g"][..]);
+        mock
     }
 }
 
@@ -575,15 +653,21 @@ mod tests {
         runs: AtomicUsize,
     }
 
-    #[async_trait]
-    impl Backend for Counting {
-        fn describe(&self) -> PrinterInfo {
+    impl Counting {
+        fn info() -> PrinterInfo {
             PrinterInfo {
                 backend: "counting".into(),
                 id: "1".into(),
                 name: "c".into(),
                 endpoint: None,
             }
+        }
+    }
+
+    #[async_trait]
+    impl Backend for Counting {
+        fn describe(&self) -> PrinterInfo {
+            Counting::info()
         }
         fn capabilities(&self) -> Features {
             self.features
@@ -627,21 +711,94 @@ mod tests {
         assert_eq!(b.runs.load(Ordering::SeqCst), 2);
     }
 
-    /// What an application's own unit test does with the exported mockall mock.
+    /// What an application's own unit test does with the exported mockall mock: the guard
+    /// refuses bad input and missing features exactly as with a real printer.
     #[cfg(feature = "mock")]
     #[tokio::test]
     async fn the_mockall_mock_stands_in_for_any_printer() {
         use crate::state::PrinterState;
-        let mut mock = MockPrinter::new();
-        mock.expect_status()
+        let mut mock = MockBackend::with_features(Feature::Cancel | Feature::TemperatureControl);
+        mock.expect_read_status()
             .times(1)
             .returning(|| Ok(PrinterStatus::new(PrinterState::Printing, "Printing")));
-        mock.expect_cancel().times(1).returning(|| Ok(()));
+        mock.expect_run()
+            .withf(|c| *c == Command::Cancel)
+            .times(1)
+            .returning(|_| Ok(()));
         let printer: std::sync::Arc<dyn Printer> = std::sync::Arc::new(mock);
         // Code under test: cancel whatever is printing.
         if printer.status().await.unwrap().state == PrinterState::Printing {
             printer.cancel().await.unwrap();
         }
+        // Refused before the mock sees them (an unexpected `run` would panic).
+        let err = printer.set_target(Heater::Bed, f64::NAN).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
+        let err = printer.set_light(true).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Unsupported {
+                    feature: Feature::LightControl,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            printer.features().await.unwrap(),
+            Feature::Cancel | Feature::TemperatureControl
+        );
+    }
+
+    /// A backend whose features are only declared is asked once, before the first answer.
+    #[tokio::test]
+    async fn declared_features_are_confirmed_once_before_use() {
+        struct Declared {
+            confirmed: std::sync::atomic::AtomicBool,
+            refreshes: AtomicUsize,
+            runs: AtomicUsize,
+        }
+        #[async_trait]
+        impl Backend for Declared {
+            fn describe(&self) -> PrinterInfo {
+                Counting::info()
+            }
+            fn capabilities(&self) -> Features {
+                if self.capabilities_confirmed() {
+                    Feature::Cancel.into()
+                } else {
+                    Feature::Cancel | Feature::PauseResume
+                }
+            }
+            fn capabilities_confirmed(&self) -> bool {
+                self.confirmed.load(Ordering::SeqCst)
+            }
+            async fn refresh_capabilities(&self) -> Result<()> {
+                self.refreshes.fetch_add(1, Ordering::SeqCst);
+                self.confirmed.store(true, Ordering::SeqCst);
+                Ok(())
+            }
+            async fn read_status(&self) -> Result<PrinterStatus> {
+                Err(Error::protocol("unused"))
+            }
+            async fn run(&self, _command: Command) -> Result<()> {
+                self.runs.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        }
+        let b = Declared {
+            confirmed: false.into(),
+            refreshes: AtomicUsize::new(0),
+            runs: AtomicUsize::new(0),
+        };
+        let p: &dyn Printer = &b;
+        // The declared set claimed pause; the printer's own does not, and says so first.
+        let err = p.pause().await.unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+        assert_eq!(p.features().await.unwrap(), Feature::Cancel);
+        p.cancel().await.unwrap();
+        assert_eq!(b.refreshes.load(Ordering::SeqCst), 1);
+        assert_eq!(b.runs.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

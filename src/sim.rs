@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::Bytes;
 
+use crate::transport::HttpConfig;
+
+use crate::descriptor::{Descriptor, Endpoint, Expectations, Fields};
 use crate::error::{Error, Result};
 use crate::feature::{Feature, Features};
 use crate::printer::{Backend, CheckedUpload, Command, PrinterInfo, UploadProgress, UploadSource};
@@ -37,6 +40,38 @@ pub const WEBCAM_JPEG: &[u8] = include_bytes!("../assets/sim-webcam.jpg");
 
 /// The G-code file every virtual printer starts with.
 pub const DEMO_FILE: &str = "demo-cube.gcode";
+
+/// The `sim` backend: a fresh virtual printer whose clock follows the wall clock at the
+/// endpoint's `speed` option (virtual seconds per real second, default 10). Its `resume` while
+/// printing is a documented no-op, as on OctoPrint.
+pub const DESCRIPTOR: Descriptor = Descriptor::new(
+    "sim",
+    "the embedded virtual printer (no hardware; fresh in every process)",
+    Fields::NONE,
+    open_sim,
+)
+.expecting(Expectations {
+    resume_while_printing_is_noop: true,
+    ..Expectations::DEFAULT
+});
+
+fn open_sim(endpoint: &Endpoint, _http: HttpConfig) -> Result<Arc<dyn crate::Printer>> {
+    let speed = match endpoint.option("speed") {
+        None => 10.0,
+        Some(s) => s.trim().parse::<f64>().unwrap_or(f64::NAN),
+    };
+    if !(speed.is_finite() && speed > 0.0 && speed <= 1e6) {
+        return Err(Error::invalid(
+            "speed",
+            "the virtual printer's speed must be a positive number (virtual seconds per second)",
+        ));
+    }
+    Ok(Arc::new(VirtualPrinter::with_config(SimConfig {
+        name: "Virtual printer".to_string(),
+        clock: Clock::Realtime { speed },
+        ..SimConfig::default()
+    })))
+}
 
 /// How long a pause takes to settle (OctoPrint's Pausing lasts about 0.6 s).
 pub const PAUSING: Duration = Duration::from_millis(600);
@@ -936,7 +971,7 @@ impl Backend for VirtualPrinter {
         self.features
     }
 
-    fn accepted_extensions(&self) -> &[&str] {
+    fn accepted_extensions(&self) -> &'static [&'static str] {
         &["gcode", "gco", "g", "bgcode"]
     }
 

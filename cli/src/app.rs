@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use polyprint::Printer;
 
+use polyprint::Descriptor;
+
 use crate::backends::{self, BackendSpec};
 use crate::cli::Global;
 use crate::config::{self, Target};
@@ -27,7 +29,7 @@ pub struct Connected {
     /// The configured name (or the backend's, ad hoc).
     pub name: String,
     /// The backend.
-    pub spec: &'static BackendSpec,
+    pub spec: &'static Descriptor,
     /// The printer.
     pub printer: Arc<dyn Printer>,
 }
@@ -59,7 +61,7 @@ impl Ctx {
 /// Connects to a resolved target.
 pub fn open(target: Target, timeout: Option<f64>) -> Result<Connected, CliError> {
     let spec = backends::find(&target.entry.backend)?;
-    let printer = spec.open(&target.entry, backends::http_config(timeout)?)?;
+    let printer = spec.open_entry(&target.entry, backends::http_config(timeout)?)?;
     Ok(Connected {
         name: target.name,
         spec,

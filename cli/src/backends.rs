@@ -1,21 +1,23 @@
-//! The backend registry: every backend the CLI knows, how to connect to it from a
-//! [`PrinterEntry`], and how to serve its mock over a virtual printer.
-//!
-//! Adding a backend is one [`BackendSpec`] in [`BACKENDS`]: a connect function and, when the
-//! adapter has a `mock` feature, a function that starts its mock. `demo`, `mock`, `init` and the
-//! configuration checks all read this table.
+//! The CLI's view of the backend registry (`polyprint_backends::REGISTRY`): finding a backend
+//! by name, checking a [`PrinterEntry`] against what it needs (with the flags to pass),
+//! opening it, and serving its mock over a virtual printer. `demo`, `mock`, `init`,
+//! `conformance` and the configuration checks all read the registry through here; nothing in
+//! the CLI names a backend.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
+use polyprint::descriptor::{Descriptor, MockOptions};
 use polyprint::mockserver::VendorMock;
 use polyprint::sim::{Clock, SimConfig, VirtualPrinter};
-use polyprint::transport::HttpConfig;
-use polyprint::Printer;
+use polyprint::transport::{HttpConfig, Secret};
+use polyprint::{Endpoint, Printer};
 
 use crate::config::PrinterEntry;
 use crate::outcome::CliError;
+
+/// Every backend in this build.
+pub use polyprint_backends::REGISTRY as BACKENDS;
 
 /// The configuration entry that reaches a running mock of backend `backend`.
 pub fn mock_entry(backend: &str, mock: &dyn VendorMock) -> PrinterEntry {
@@ -28,89 +30,63 @@ pub fn mock_entry(backend: &str, mock: &dyn VendorMock) -> PrinterEntry {
     }
 }
 
-/// Starts a backend's mock over a virtual printer, on a port of 127.0.0.1 (`None`: a free one).
-pub type MockStarter =
-    fn(VirtualPrinter, Option<u16>) -> BoxFuture<'static, Result<Box<dyn VendorMock>, CliError>>;
-
-/// Connects to a printer.
-pub type Connector = fn(&PrinterEntry, HttpConfig) -> Result<Arc<dyn Printer>, CliError>;
-
-/// One backend.
-pub struct BackendSpec {
-    /// The name used in the configuration and on the command line.
-    pub name: &'static str,
-    /// One line for people.
-    pub about: &'static str,
-    /// Needs `url`.
-    pub needs_url: bool,
-    /// Needs `key`, and what the vendor calls it.
-    pub key_name: Option<&'static str>,
-    /// Needs `printer_id`, and what the vendor calls it.
-    pub printer_id_name: Option<&'static str>,
-    /// Connects.
-    pub connect: Connector,
-    /// Starts its mock, if it has one.
-    pub mock: Option<MockStarter>,
-}
-
-impl std::fmt::Debug for BackendSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BackendSpec")
-            .field("name", &self.name)
-            .finish()
-    }
-}
-
-/// Every backend in this build.
-pub static BACKENDS: &[BackendSpec] = &[
-    BackendSpec {
-        name: "sim",
-        about: "the embedded virtual printer (no hardware; fresh in every process)",
-        needs_url: false,
-        key_name: None,
-        printer_id_name: None,
-        connect: connect_sim,
-        mock: None,
-    },
-    crate::octoprint::SPEC,
-    crate::prusa_connect::SPEC,
-    crate::obico::SPEC,
-    crate::octoeverywhere::SPEC,
-];
-
 /// The backend called `name`.
-pub fn find(name: &str) -> Result<&'static BackendSpec, CliError> {
-    BACKENDS.iter().find(|b| b.name == name).ok_or_else(|| {
-        CliError::config(format!(
-            "unknown backend {name:?}; this build knows: {}",
-            names().join(", ")
-        ))
+pub fn find(name: &str) -> Result<&'static Descriptor, CliError> {
+    polyprint_backends::find(name).map_err(|e| match e {
+        polyprint::Error::InvalidArgument { reason, .. } => CliError::config(reason),
+        other => CliError::config(other.to_string()),
     })
 }
 
-/// The names of every backend.
-pub fn names() -> Vec<&'static str> {
-    BACKENDS.iter().map(|b| b.name).collect()
+/// Whether `d` is the embedded virtual printer (served directly, never through a mock).
+pub fn is_sim(d: &Descriptor) -> bool {
+    d.name() == polyprint::sim::DESCRIPTOR.name()
 }
 
-impl BackendSpec {
-    /// Checks that `entry` has what this backend needs.
-    pub fn check(&self, entry: &PrinterEntry) -> Result<(), CliError> {
+/// The endpoint a configuration entry describes.
+pub fn endpoint(entry: &PrinterEntry) -> Endpoint {
+    let mut endpoint = Endpoint {
+        url: entry.url.clone(),
+        credential: entry.key.clone().map(Secret::new),
+        printer_id: entry.printer_id.clone(),
+        ..Endpoint::default()
+    };
+    if let Some(speed) = entry.speed {
+        endpoint = endpoint.with_option("speed", speed.to_string());
+    }
+    endpoint
+}
+
+/// What the CLI does with a descriptor.
+pub trait BackendSpec {
+    /// Checks that `entry` has what this backend needs, naming the flag that supplies it.
+    fn check_entry(&self, entry: &PrinterEntry) -> Result<(), CliError>;
+    /// Checks `entry` and opens the printer.
+    fn open_entry(
+        &self,
+        entry: &PrinterEntry,
+        http: HttpConfig,
+    ) -> Result<Arc<dyn Printer>, CliError>;
+}
+
+impl BackendSpec for Descriptor {
+    fn check_entry(&self, entry: &PrinterEntry) -> Result<(), CliError> {
+        let fields = self.fields();
         let missing = |what: &str, flag: &str| {
             CliError::config(format!(
                 "backend {} needs {what}: pass {flag} or set it in the configuration file",
-                self.name
+                self.name()
             ))
         };
-        if self.needs_url && entry.url.as_deref().unwrap_or("").is_empty() {
+        if fields.url && entry.url.as_deref().unwrap_or("").is_empty() {
             return Err(missing("a URL", "--url (POLYPRINT_URL)"));
         }
-        if let Some(key) = self.key_name {
+        if let Some(key) = fields.credential {
             if entry.key.as_deref().unwrap_or("").is_empty() {
                 return Err(missing(key, "--key (POLYPRINT_KEY)"));
             }
         }
-        if let Some(id) = self.printer_id_name {
+        if let Some(id) = fields.printer_id {
             if entry.printer_id.as_deref().unwrap_or("").is_empty() {
                 return Err(missing(id, "--printer-id (POLYPRINT_PRINTER_ID)"));
             }
@@ -118,33 +94,37 @@ impl BackendSpec {
         Ok(())
     }
 
-    /// Checks `entry` and connects.
-    pub fn open(
+    fn open_entry(
         &self,
         entry: &PrinterEntry,
         http: HttpConfig,
     ) -> Result<Arc<dyn Printer>, CliError> {
-        self.check(entry)?;
-        (self.connect)(entry, http)
+        self.check_entry(entry)?;
+        Descriptor::open(self, &endpoint(entry), http).map_err(|e| match e {
+            polyprint::Error::InvalidArgument { reason, .. } => CliError::config(reason),
+            other => CliError::from(other),
+        })
     }
+}
 
-    /// Puts `printer` behind this backend: the sim directly, any other through its mock.
-    /// Returns the connected printer and the running mock (keep it alive while in use).
-    pub async fn serve(
-        &self,
-        printer: VirtualPrinter,
-        http: HttpConfig,
-    ) -> Result<(Arc<dyn Printer>, Option<Box<dyn VendorMock>>), CliError> {
-        if self.name == "sim" {
-            return Ok((Arc::new(printer), None));
-        }
-        let start = self.mock.ok_or_else(|| {
-            CliError::usage(format!("backend {} has no mock in this build", self.name))
-        })?;
-        let mock = start(printer, None).await?;
-        let connected = self.open(&mock_entry(self.name, mock.as_ref()), http)?;
-        Ok((connected, Some(mock)))
+/// Puts `printer` behind backend `d`: the sim directly, any other through its mock.
+/// Returns the connected printer and the running mock (keep it alive while in use).
+pub async fn serve(
+    d: &'static Descriptor,
+    printer: VirtualPrinter,
+    http: HttpConfig,
+) -> Result<(Arc<dyn Printer>, Option<Box<dyn VendorMock>>), CliError> {
+    if is_sim(d) {
+        return Ok((Arc::new(printer), None));
     }
+    let mock = d
+        .start_mock(printer, MockOptions::default())
+        .await
+        .ok_or_else(|| {
+            CliError::usage(format!("backend {} has no mock in this build", d.name()))
+        })?;
+    let connected = d.open_entry(&mock_entry(d.name(), mock.as_ref()), http)?;
+    Ok((connected, Some(mock)))
 }
 
 /// The transport settings for this run: `--timeout` bounds each request.
@@ -172,23 +152,15 @@ pub fn realtime_sim(name: &str, speed: f64) -> VirtualPrinter {
     })
 }
 
-fn connect_sim(entry: &PrinterEntry, _http: HttpConfig) -> Result<Arc<dyn Printer>, CliError> {
-    let speed = entry.speed.unwrap_or(10.0);
-    if !(speed.is_finite() && speed > 0.0) {
-        return Err(CliError::config("sim speed must be a positive number"));
-    }
-    Ok(Arc::new(realtime_sim("Virtual printer", speed)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_are_unique_and_found() {
-        let names = names();
+        let names = polyprint_backends::names();
         for n in &names {
-            assert_eq!(find(n).unwrap().name, *n);
+            assert_eq!(find(n).unwrap().name(), *n);
             assert_eq!(names.iter().filter(|m| *m == n).count(), 1);
         }
         assert_eq!(find("nope").unwrap_err().code, "config");
@@ -196,16 +168,31 @@ mod tests {
 
     #[test]
     fn missing_fields_are_named() {
-        for spec in BACKENDS.iter().filter(|b| b.needs_url) {
+        for spec in BACKENDS.iter().filter(|b| b.fields().url) {
             let err = spec
-                .check(&PrinterEntry {
-                    backend: spec.name.into(),
+                .check_entry(&PrinterEntry {
+                    backend: spec.name().into(),
                     ..PrinterEntry::default()
                 })
                 .unwrap_err();
             assert!(err.message.contains("--url"), "{}", err.message);
         }
         let sim = find("sim").unwrap();
-        assert!(sim.check(&PrinterEntry::default()).is_ok());
+        assert!(sim.check_entry(&PrinterEntry::default()).is_ok());
+    }
+
+    #[test]
+    fn a_bad_sim_speed_is_a_config_error() {
+        let entry = PrinterEntry {
+            backend: "sim".into(),
+            speed: Some(-1.0),
+            ..PrinterEntry::default()
+        };
+        let err = find("sim")
+            .unwrap()
+            .open_entry(&entry, HttpConfig::default())
+            .err()
+            .unwrap();
+        assert_eq!(err.code, "config");
     }
 }

@@ -289,6 +289,10 @@ pub enum Command {
         /// Virtual seconds per real second.
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// Which of the backend's mock variants to serve (default: its first; an unknown name
+        /// lists them).
+        #[arg(long)]
+        variant: Option<String>,
     },
     /// Run the conformance suite against the configured printer.
     Conformance {

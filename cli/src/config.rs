@@ -29,7 +29,7 @@ pub struct ConfigFile {
 #[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PrinterEntry {
-    /// `octoprint`, `prusa-connect`, `obico` or `sim`.
+    /// The backend's name in the registry (`polyprint backends` lists them: `sim`, `octoprint`, ...).
     pub backend: String,
     /// The service's base URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,58 +1,15 @@
-//! `conformance`: runs the shared suite against the configured printer. Cases that move, heat
-//! or print run only with `--allow-motion`; a live target is otherwise left alone. Backend
-//! `sim` runs against the embedded virtual printer with full control.
+//! `conformance`: runs the shared suite against the configured printer, through the suite's
+//! generic live harness. Cases that move, heat or print run only with `--allow-motion` (which
+//! also lets each case start from a printer at rest, with the suite's test prints uploaded);
+//! a live target is otherwise left alone. Backend `sim` runs against the embedded virtual
+//! printer with full control.
 
-use std::sync::Arc;
-
-use polyprint::async_trait;
-use polyprint::transport::HttpConfig;
-use polyprint::Printer;
-use polyprint_conformance::{run_suite, Harness, Report, RunOptions, SimHarness, Target};
+use polyprint_conformance::{run_suite, LiveHarness, Report, RunOptions, SimHarness};
 use serde_json::json;
 
 use crate::backends::{self, BackendSpec};
-use crate::config::{self, PrinterEntry};
+use crate::config;
 use crate::outcome::{CliError, Exit, Reply};
-
-/// A configured printer as a harness: every launch is a fresh connection to it.
-struct Configured {
-    name: String,
-    spec: &'static BackendSpec,
-    entry: PrinterEntry,
-    http: HttpConfig,
-}
-
-#[async_trait]
-impl Harness for Configured {
-    fn name(&self) -> String {
-        self.name.clone()
-    }
-
-    async fn launch(&self) -> Result<Target, String> {
-        let printer = self
-            .spec
-            .open(&self.entry, self.http.clone())
-            .map_err(|e| e.message)?;
-        Ok(Target::live(printer))
-    }
-
-    fn connect(
-        &self,
-        base_url: &str,
-        credential: &str,
-        http: HttpConfig,
-    ) -> Option<Arc<dyn Printer>> {
-        if !self.spec.needs_url {
-            return None;
-        }
-        let entry = PrinterEntry {
-            url: Some(base_url.to_string()),
-            key: Some(credential.to_string()),
-            ..self.entry.clone()
-        };
-        (self.spec.connect)(&entry, http).ok()
-    }
-}
 
 /// Runs the suite and reports the case table.
 pub async fn run(
@@ -62,21 +19,23 @@ pub async fn run(
 ) -> Result<Reply, CliError> {
     let target = config::resolve(global, &config::load_for(global)?)?;
     let spec = backends::find(&target.entry.backend)?;
-    spec.check(&target.entry)?;
+    spec.check_entry(&target.entry)?;
     let options = RunOptions {
         allow_motion,
         filter,
         ..RunOptions::default()
     };
-    let report: Report = if spec.name == "sim" {
+    let report: Report = if backends::is_sim(spec) {
         run_suite(&SimHarness::new(), &options).await
     } else {
-        let harness = Configured {
-            name: target.name.clone(),
+        // The same generic harness the suite's own live runs use.
+        let harness = LiveHarness::new(
             spec,
-            entry: target.entry.clone(),
-            http: backends::http_config(global.timeout)?,
-        };
+            backends::endpoint(&target.entry),
+            backends::http_config(global.timeout)?,
+        )
+        .named(target.name.clone())
+        .preparing(allow_motion);
         run_suite(&harness, &options).await
     };
     let rows: Vec<_> = report

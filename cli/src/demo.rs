@@ -110,8 +110,10 @@ async fn drive(
         s.state.is_ready()
     })
     .await?;
-    // Read after a status: some backends narrow their features once they know the printer.
-    let features = printer.features();
+    let features = printer
+        .features()
+        .await
+        .map_err(|e| format!("features: {e}"))?;
     step("starting");
     if features.contains(Feature::PrintStart) {
         printer
@@ -174,7 +176,12 @@ async fn conclude(printer: &dyn Printer, lane: &Shared, end: PrinterStatus) -> R
     lock(lane).step = "done";
     match end.state {
         PrinterState::Finished => Ok(()),
-        PrinterState::Idle if printer.features().contains(Feature::JobHistory) => {
+        PrinterState::Idle
+            if printer
+                .features()
+                .await
+                .is_ok_and(|f| f.contains(Feature::JobHistory)) =>
+        {
             let history = printer
                 .job_history(1)
                 .await
@@ -217,12 +224,13 @@ pub async fn run(speed: f64, json_out: bool, tty: bool) -> Result<Reply, CliErro
     let mut lanes: Vec<Running> = Vec::new();
     for spec in BACKENDS
         .iter()
-        .filter(|b| b.name == "sim" || b.mock.is_some())
+        .copied()
+        .filter(|b| backends::is_sim(b) || b.has_mock())
     {
-        let vp = backends::realtime_sim(&format!("demo ({})", spec.name), speed);
-        let (printer, mock) = spec.serve(vp.clone(), http.clone()).await?;
+        let vp = backends::realtime_sim(&format!("demo ({})", spec.name()), speed);
+        let (printer, mock) = backends::serve(spec, vp.clone(), http.clone()).await?;
         let lane = Arc::new(Mutex::new(Lane {
-            backend: spec.name,
+            backend: spec.name(),
             step: "connecting",
             ..Lane::default()
         }));

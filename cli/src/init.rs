@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use serde_json::json;
 
-use crate::backends;
+use crate::backends::{self, BackendSpec};
 use crate::cli::Global;
 use crate::config::{self, PrinterEntry};
 use crate::outcome::{CliError, Reply};
@@ -50,7 +50,7 @@ pub fn init(
             "backend, one of:\n{}\nbackend",
             backends::BACKENDS
                 .iter()
-                .map(|b| format!("  {:<14} {}", b.name, b.about))
+                .map(|b| format!("  {:<14} {}", b.name(), b.about()))
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
@@ -61,20 +61,20 @@ pub fn init(
         backend: backend.clone(),
         ..PrinterEntry::default()
     };
-    if spec.needs_url {
+    if spec.fields().url {
         entry.url = Some(need(global.url.clone(), "URL", "--url")?);
     }
-    if let Some(key_name) = spec.key_name {
+    if let Some(key_name) = spec.fields().credential {
         entry.key = Some(need(
             global.key.clone(),
             key_name,
             "--key (or POLYPRINT_KEY)",
         )?);
     }
-    if let Some(id_name) = spec.printer_id_name {
+    if let Some(id_name) = spec.fields().printer_id {
         entry.printer_id = Some(need(global.printer_id.clone(), id_name, "--printer-id")?);
     }
-    spec.check(&entry)?;
+    spec.check_entry(&entry)?;
     let name = match name.or_else(|| global.printer.clone()) {
         Some(n) => n,
         None => ask(interactive, &format!("name for this printer [{backend}]"))?

@@ -12,12 +12,8 @@ mod conformance;
 mod demo;
 mod fleet;
 mod init;
-mod obico;
-mod octoeverywhere;
-mod octoprint;
 mod outcome;
 mod preflight;
-mod prusa_connect;
 mod render;
 mod serve;
 mod watch;
@@ -105,7 +101,8 @@ async fn run(cli: Cli) -> Result<Reply, CliError> {
             backend,
             port,
             speed,
-        } => return serve::mock(backend, *port, *speed, ctx.json).await,
+            variant,
+        } => return serve::mock(backend, *port, *speed, variant.as_deref(), ctx.json).await,
         Command::Init {
             name,
             make_default,

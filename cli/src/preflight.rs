@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use polyprint::{CheckedUpload, Feature, Heater, PrinterState, PrinterStatus};
+use polyprint::{CheckedUpload, Feature, Features, Heater, PrinterState, PrinterStatus};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -228,15 +228,17 @@ async fn check_file(conn: &Connected, file: FileArg, report: &mut Report) {
         FileArg::Either(s) if Path::new(&s).exists() => (Some(PathBuf::from(s)), None),
         FileArg::Either(s) => (None, Some(s)),
     };
+    // Confirmed by the server where the printer decides them; none when it did not answer.
+    let features = conn.printer.features().await.unwrap_or_default();
     if let Some(path) = local {
-        check_local(conn, &path, report);
+        check_local(conn, features, &path, report);
     } else if let Some(name) = stored {
         let check = if report.status.is_none() {
             Check::skip("file_present", "the service did not answer")
-        } else if !conn.printer.features().contains(Feature::FileList) {
+        } else if !features.contains(Feature::FileList) {
             Check::warn(
                 "file_present",
-                format!("{} cannot list files; not checked", conn.spec.name),
+                format!("{} cannot list files; not checked", conn.spec.name()),
             )
         } else {
             match conn.printer.list_files().await {
@@ -265,7 +267,7 @@ async fn check_file(conn: &Connected, file: FileArg, report: &mut Report) {
     }
 }
 
-fn check_local(conn: &Connected, path: &Path, report: &mut Report) {
+fn check_local(conn: &Connected, features: Features, path: &Path, report: &mut Report) {
     let checks = &mut report.checks;
     let meta = match std::fs::metadata(path) {
         Ok(m) if m.is_file() => m,
@@ -294,20 +296,20 @@ fn check_local(conn: &Connected, path: &Path, report: &mut Report) {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     let accepted = conn.printer.file_types();
-    checks.push(if !conn.printer.features().contains(Feature::FileUpload) {
+    checks.push(if !features.contains(Feature::FileUpload) {
         Check::fail(
             "file_type",
             "invalid_file",
             Exit::File,
             format!(
                 "{} cannot upload files: print a file already on the printer with --stored",
-                conn.spec.name
+                conn.spec.name()
             ),
         )
     } else if accepted.contains(&ext) {
         Check::pass(
             "file_type",
-            format!(".{ext} is accepted by {}", conn.spec.name),
+            format!(".{ext} is accepted by {}", conn.spec.name()),
         )
     } else {
         Check::fail(
@@ -316,7 +318,7 @@ fn check_local(conn: &Connected, path: &Path, report: &mut Report) {
             Exit::File,
             format!(
                 "{} does not accept {:?} files; use one of: {}",
-                conn.spec.name,
+                conn.spec.name(),
                 if ext.is_empty() {
                     "extension-less".to_string()
                 } else {

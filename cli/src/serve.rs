@@ -5,6 +5,8 @@ use std::io::Write;
 
 use serde_json::json;
 
+use polyprint::descriptor::MockOptions;
+
 use crate::backends;
 use crate::outcome::{success_document, CliError, Reply};
 
@@ -13,38 +15,53 @@ pub async fn mock(
     backend: &str,
     port: Option<u16>,
     speed: f64,
+    variant: Option<&str>,
     json_out: bool,
 ) -> Result<Reply, CliError> {
     let spec = backends::find(backend)?;
     if !(speed.is_finite() && speed > 0.0 && speed <= 1000.0) {
         return Err(CliError::usage("--speed must be between 0 and 1000"));
     }
-    let start = spec.mock.ok_or_else(|| {
+    if !spec.has_mock() {
         let with: Vec<&str> = backends::BACKENDS
             .iter()
-            .filter(|b| b.mock.is_some())
-            .map(|b| b.name)
+            .filter(|b| b.has_mock())
+            .map(|b| b.name())
             .collect();
-        CliError::usage(format!(
+        return Err(CliError::usage(format!(
             "backend {} has no mock server{}",
-            spec.name,
+            spec.name(),
             if with.is_empty() {
                 String::new()
             } else {
                 format!("; these do: {}", with.join(", "))
             }
+        )));
+    }
+    let variant = spec.mock_variant(variant).ok_or_else(|| {
+        let names: Vec<&str> = spec.mock_variants().iter().map(|v| v.name).collect();
+        CliError::usage(format!(
+            "backend {} has no mock variant {:?}; it has: {}",
+            spec.name(),
+            variant.unwrap_or_default(),
+            names.join(", ")
         ))
     })?;
+    let variant = Some(variant.name);
     if let Some(p) = port {
         // Fail with a message rather than a panic inside the mock when the port is taken.
         std::net::TcpListener::bind(("127.0.0.1", p))
             .map_err(|e| CliError::usage(format!("cannot listen on 127.0.0.1:{p}: {e}")))?;
     }
-    let printer = backends::realtime_sim(&format!("mock {}", spec.name), speed);
-    let running = start(printer, port).await?;
-    let entry = backends::mock_entry(spec.name, running.as_ref());
+    let printer = backends::realtime_sim(&format!("mock {}", spec.name()), speed);
+    let running = spec
+        .start_mock(printer, MockOptions { port, variant })
+        .await
+        .ok_or_else(|| CliError::usage(format!("backend {} has no mock", spec.name())))?;
+    let entry = backends::mock_entry(spec.name(), running.as_ref());
     let data = json!({
-        "backend": spec.name,
+        "backend": spec.name(),
+        "variant": variant,
         "url": entry.url,
         "key": entry.key,
         "printer_id": entry.printer_id,
@@ -55,7 +72,7 @@ pub async fn mock(
     } else {
         let mut example = format!(
             "polyprint --backend {} --url {}",
-            spec.name,
+            spec.name(),
             entry.url.clone().unwrap_or_default()
         );
         if entry.printer_id.is_some() {
@@ -66,7 +83,7 @@ pub async fn mock(
         }
         println!(
             "{} mock on {} (virtual printer at {speed}x)",
-            spec.name,
+            spec.name(),
             entry.url.clone().unwrap_or_default()
         );
         if let Some(k) = &entry.key {

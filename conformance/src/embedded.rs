@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use polyprint::descriptor::Expectations;
 use polyprint::sim::{SimConfig, VirtualPrinter};
 use polyprint::transport::HttpConfig;
 use polyprint::Printer;
-use polyprint::PrinterState;
 
 use crate::harness::{Harness, MockControl, Target};
 
@@ -53,13 +53,8 @@ impl Harness for SimHarness {
         })
     }
 
-    fn resume_while_printing_is_noop(&self) -> bool {
-        // Documented on `SimGuard::resume`: a no-op while printing, as on OctoPrint.
-        true
-    }
-
-    fn expected_state(&self, sim_state: PrinterState) -> Option<PrinterState> {
-        Some(sim_state)
+    fn expectations(&self) -> Expectations {
+        polyprint::sim::DESCRIPTOR.expectations()
     }
 
     fn connect(

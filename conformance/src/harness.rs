@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use polyprint::descriptor::Expectations;
 use polyprint::mockserver::{MockServer, VendorMock};
-use polyprint::sim::{VirtualPrinter, DEMO_FILE};
+use polyprint::sim::VirtualPrinter;
 use polyprint::transport::HttpConfig;
 use polyprint::{Printer, PrinterState};
 
@@ -18,9 +19,10 @@ pub trait Harness: Send + Sync {
     /// The column name in the report, e.g. `octoprint-mock`.
     fn name(&self) -> String;
 
-    /// A fresh target: connected, idle, with [`DEMO_FILE`] stored (for a live server: whatever
+    /// A fresh target: connected, idle, with [`DEMO_FILE`](polyprint::sim::DEMO_FILE) stored (for a live server: whatever
     /// is there, plus the files [`Harness::long_print_file`] and
-    /// [`Harness::short_print_file`] name).
+    /// [`Harness::short_print_file`] name). Nothing has asked the printer anything yet: its
+    /// features may still be only declared.
     async fn launch(&self) -> Result<Target, String>;
 
     /// The same adapter against an arbitrary URL and credential, with its own HTTP settings
@@ -33,27 +35,33 @@ pub trait Harness: Send + Sync {
         http: HttpConfig,
     ) -> Option<Arc<dyn Printer>>;
 
+    /// What to expect of this backend: its descriptor's (see
+    /// [`polyprint::descriptor::Expectations`]). The methods below read it.
+    fn expectations(&self) -> Expectations {
+        Expectations::DEFAULT
+    }
+
     /// The state this backend reports when the virtual printer is in `sim_state`, or `None`
     /// when the backend has no way to express it (the status case is then skipped, with that
-    /// reason). The default is the identity.
+    /// reason).
     fn expected_state(&self, sim_state: PrinterState) -> Option<PrinterState> {
-        Some(sim_state)
+        (self.expectations().state)(sim_state)
     }
 
     /// Whether this backend documents `resume` while printing as an accepted no-op (OctoPrint
     /// answers 204 and nothing happens) rather than [`polyprint::Error::InvalidState`].
     fn resume_while_printing_is_noop(&self) -> bool {
-        false
+        self.expectations().resume_while_printing_is_noop
     }
 
     /// A stored file whose print lasts long enough to pause, resume and cancel it.
     fn long_print_file(&self) -> String {
-        DEMO_FILE.to_string()
+        self.expectations().long_print_file.to_string()
     }
 
     /// A stored file whose print ends quickly (the print-to-the-end case).
     fn short_print_file(&self) -> String {
-        DEMO_FILE.to_string()
+        self.expectations().short_print_file.to_string()
     }
 }
 
@@ -155,6 +163,17 @@ impl MockControl {
     pub fn of<T: VendorMock>(mock: T) -> MockControl {
         let credential = mock.credential();
         MockControl::served(mock, T::mock_server, credential)
+    }
+
+    /// Control of a mock started through a backend's descriptor
+    /// ([`polyprint::Descriptor::start_mock`]).
+    pub fn of_boxed(mock: Box<dyn VendorMock>) -> MockControl {
+        #[allow(clippy::borrowed_box)] // the owner is the box itself
+        fn server(mock: &Box<dyn VendorMock>) -> &MockServer {
+            mock.mock_server()
+        }
+        let credential = mock.credential();
+        MockControl::served(mock, server, credential)
     }
 
     /// The virtual printer behind the target.

@@ -27,13 +27,18 @@
 pub mod cases;
 pub mod embedded;
 pub mod harness;
+pub mod live;
+pub mod mocked;
 pub mod outcome;
 pub mod report;
 pub mod runner;
+pub mod trials;
 pub mod wait;
 
 pub use embedded::SimHarness;
 pub use harness::{Harness, MockControl, Target};
+pub use live::LiveHarness;
+pub use mocked::MockHarness;
 pub use outcome::Outcome;
 pub use report::{Report, Row};
-pub use runner::{run_suite, RunOptions};
+pub use runner::{gate, run_case, run_suite, Probe, RunOptions};

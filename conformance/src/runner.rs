@@ -47,14 +47,39 @@ impl RunOptions {
 }
 
 /// What the probe launch found out about the harness's targets.
-struct Probe {
-    features: Features,
-    control: bool,
-    served: bool,
+#[derive(Clone, Copy, Debug)]
+pub struct Probe {
+    /// The target's (confirmed) features.
+    pub features: Features,
+    /// Whether the target has mock control.
+    pub control: bool,
+    /// Whether the target is a served mock (journal, faults).
+    pub served: bool,
 }
 
-/// Why a case does not run here, if it does not.
-fn gate(case: &Case, probe: &Probe, options: &RunOptions) -> Option<String> {
+impl Probe {
+    /// Launches one target of `harness` and asks it what it can do.
+    pub async fn of(harness: &dyn Harness) -> Result<Probe, String> {
+        let target = harness
+            .launch()
+            .await
+            .map_err(|e| format!("launch failed: {e}"))?;
+        let features = target.printer.features().await;
+        let probe = features.map(|features| Probe {
+            features,
+            control: target.control.is_some(),
+            served: target
+                .control
+                .as_ref()
+                .is_some_and(|c| c.server().is_some()),
+        });
+        target.shutdown().await;
+        probe.map_err(|e| format!("features: {e}"))
+    }
+}
+
+/// Why a case does not run on targets like `probe`, if it does not.
+pub fn gate(case: &Case, probe: &Probe, options: &RunOptions) -> Option<String> {
     match case.when {
         When::Supports(needed) => {
             let missing = needed & !probe.features;
@@ -85,21 +110,10 @@ fn gate(case: &Case, probe: &Probe, options: &RunOptions) -> Option<String> {
 /// Runs every case (that the filter keeps) against fresh targets of `harness`.
 pub async fn run_suite(harness: &dyn Harness, options: &RunOptions) -> Report {
     let mut report = Report::new(harness.name());
-    let probe = match harness.launch().await {
-        Ok(target) => {
-            let probe = Probe {
-                features: target.printer.features(),
-                control: target.control.is_some(),
-                served: target
-                    .control
-                    .as_ref()
-                    .is_some_and(|c| c.server().is_some()),
-            };
-            target.shutdown().await;
-            probe
-        }
+    let probe = match Probe::of(harness).await {
+        Ok(probe) => probe,
         Err(e) => {
-            report.push("launch", Outcome::fail(format!("launch failed: {e}")));
+            report.push("launch", Outcome::fail(e));
             return report;
         }
     };
@@ -121,20 +135,32 @@ pub async fn run_suite(harness: &dyn Harness, options: &RunOptions) -> Report {
     report
 }
 
-/// Runs one case against a fresh target, within the time limit.
+/// Runs one case against a fresh target, within the time limit. Unless the case wants the
+/// printer exactly as launched ([`Case::fresh`]), the target confirms its features first and a
+/// served mock's journal is cleared, so the requests a case counts are its own.
 pub async fn run_case(harness: &dyn Harness, case: &Case, options: &RunOptions) -> Outcome {
     let target = match harness.launch().await {
         Ok(t) => t,
         Err(e) => return Outcome::fail(format!("launch failed: {e}")),
     };
-    let outcome =
-        match tokio::time::timeout(options.case_timeout, (case.run)(&target, harness)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Outcome::fail(format!(
-                "did not finish within {} s",
-                options.case_timeout.as_secs_f64()
-            )),
-        };
+    let run = async {
+        if !case.fresh {
+            if let Err(e) = target.printer.features().await {
+                return Outcome::fail(format!("features: {e}"));
+            }
+            if let Some(server) = target.control.as_ref().and_then(|c| c.server()) {
+                server.clear_journal();
+            }
+        }
+        (case.run)(&target, harness).await
+    };
+    let outcome = match tokio::time::timeout(options.case_timeout, run).await {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::fail(format!(
+            "did not finish within {} s",
+            options.case_timeout.as_secs_f64()
+        )),
+    };
     target.shutdown().await;
     outcome
 }

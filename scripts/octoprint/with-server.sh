@@ -12,6 +12,8 @@
 #
 #   OCTOPRINT_URL=http://127.0.0.1:<port>
 #   OCTOPRINT_API_KEY=<key>
+#   POLYPRINT_LIVE_BACKEND=octoprint, POLYPRINT_LIVE_URL, POLYPRINT_LIVE_KEY and
+#   POLYPRINT_LIVE_OPTIONS (the generic live harness of polyprint-conformance)
 #   OCTOPRINT_BASEDIR=<basedir>   (serve.log is in there)
 #
 # in its environment. The server is always stopped afterwards (SIGTERM, then
@@ -226,6 +228,11 @@ rm -f "$BASE/.body"
 export OCTOPRINT_URL="http://$HOST:$PORT"
 export OCTOPRINT_API_KEY="$API_KEY"
 export OCTOPRINT_BASEDIR="$BASE"
+# The same server for the generic live harness (polyprint-conformance's `live` test).
+export POLYPRINT_LIVE_BACKEND=octoprint
+export POLYPRINT_LIVE_URL="$OCTOPRINT_URL"
+export POLYPRINT_LIVE_KEY="$API_KEY"
+export POLYPRINT_LIVE_OPTIONS="port=VIRTUAL,baudrate=115200"
 t_cmd=$EPOCHREALTIME
 "$@"
 rc=$?

@@ -10,12 +10,13 @@
 //! | job_history       | `GET prints/`                | `GET prints/`                         |
 //! | jog, home, extrude, temperature, light, G-code, files | refused | refused                  |
 //!
-//! A command returns `Ok` once Obico dispatched it; confirm with [`Obico::confirm`]. Before the
-//! printer's kind is known, a cancel first fetches the printer (a safe read) to choose its route.
+//! A command returns `Ok` once Obico dispatched it; confirm with [`Obico::confirm`]. The
+//! printer's kind decides its features; the core learns it (one safe read) before the first
+//! action or features answer.
 
 use polyprint::{
-    async_trait, Backend, Command, Error, Feature, Features, JobRecord, PrinterInfo, PrinterStatus,
-    Result, Snapshot,
+    async_trait, Backend, Command, Error, Features, JobRecord, PrinterInfo, PrinterStatus, Result,
+    Snapshot,
 };
 
 use crate::client::{Obico, PrinterKind};
@@ -44,7 +45,12 @@ impl Backend for Obico {
         self.kind().features()
     }
 
-    fn accepted_extensions(&self) -> &[&str] {
+    /// The printer's kind, and so its features, is known from the first fetch.
+    fn capabilities_confirmed(&self) -> bool {
+        self.kind() != PrinterKind::Unknown
+    }
+
+    fn accepted_extensions(&self) -> &'static [&'static str] {
         &[]
     }
 
@@ -56,22 +62,7 @@ impl Backend for Obico {
         match command {
             Command::Pause => self.pause_print().await.map(drop),
             Command::Resume => self.resume_print().await.map(drop),
-            Command::Cancel => {
-                let kind = match self.kind() {
-                    PrinterKind::Unknown => self.refresh().await?,
-                    known => known,
-                };
-                if kind == PrinterKind::Agentless {
-                    // Claimed only while the kind was unknown; an agentless printer has no
-                    // print to cancel (its sessions are ended with `finish_print`).
-                    Err(Error::Unsupported {
-                        feature: Feature::Cancel,
-                        backend: BACKEND.to_string(),
-                    })
-                } else {
-                    self.cancel_print().await.map(drop)
-                }
-            }
+            Command::Cancel => self.cancel_print().await.map(drop),
             other => Err(Error::Unsupported {
                 feature: other.feature(),
                 backend: BACKEND.to_string(),

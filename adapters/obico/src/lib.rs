@@ -49,3 +49,80 @@ pub use wire::{Detection, ObicoPrint, ObicoPrinter, Prediction, TemporalStats};
 
 /// The backend kind, as in [`polyprint::PrinterInfo::backend`].
 pub const BACKEND: &str = "obico";
+
+/// Obico in the registry: a URL, an API token and the numeric printer id. Obico cannot upload
+/// files. Its mock serves a printer with an OctoPrint-Obico agent (the default), one with a
+/// moonraker-obico agent, and an agentless (OAuth) printer.
+pub const DESCRIPTOR: polyprint::Descriptor = {
+    use polyprint::descriptor::{Descriptor, Fields};
+    let d = Descriptor::new(
+        BACKEND,
+        "Obico: url, API token and numeric printer id",
+        Fields::url_and_credential("an API token").and_printer_id("the printer id (a number)"),
+        open,
+    )
+    .expecting(expect::OCTOPRINT_AGENT);
+    #[cfg(feature = "mock")]
+    let d = d.with_mock(mock::start_for_registry, mock::VARIANTS);
+    d
+};
+
+/// What the conformance suite expects of each kind of Obico printer.
+mod expect {
+    use polyprint::descriptor::Expectations;
+    use polyprint::PrinterState::{self, *};
+
+    const fn agent(state: fn(PrinterState) -> Option<PrinterState>) -> Expectations {
+        Expectations {
+            state,
+            // Obico answers succeeded: true whenever there is a current print.
+            resume_while_printing_is_noop: true,
+            ..Expectations::DEFAULT
+        }
+    }
+
+    /// Both agents report a finished or cancelled job as plain "Operational".
+    fn octoprint_agent(s: PrinterState) -> Option<PrinterState> {
+        Some(match s {
+            Finished | Cancelled => Idle,
+            s => s,
+        })
+    }
+
+    /// moonraker-obico also does not send `user_interaction_required`.
+    fn moonraker_agent(s: PrinterState) -> Option<PrinterState> {
+        Some(match s {
+            Finished | Cancelled => Idle,
+            Attention => Paused,
+            s => s,
+        })
+    }
+
+    /// No agent: Obico sees nothing of the printer; its status is always null.
+    fn agentless(s: PrinterState) -> Option<PrinterState> {
+        (s == Offline).then_some(Offline)
+    }
+
+    pub(crate) const OCTOPRINT_AGENT: Expectations = agent(octoprint_agent);
+    pub(crate) const MOONRAKER_AGENT: Expectations = agent(moonraker_agent);
+    pub(crate) const AGENTLESS: Expectations = agent(agentless);
+}
+
+fn open(
+    endpoint: &polyprint::Endpoint,
+    http: polyprint::transport::HttpConfig,
+) -> polyprint::Result<std::sync::Arc<dyn polyprint::Printer>> {
+    let raw = endpoint.printer_id_or_empty();
+    let id: u64 = raw.trim().parse().map_err(|_| {
+        polyprint::Error::invalid(
+            "printer id",
+            format!("the Obico printer id must be a number, not {raw:?}"),
+        )
+    })?;
+    Ok(std::sync::Arc::new(Obico::with_config(
+        endpoint.url_or_empty(),
+        endpoint.credential_or_empty().to_string(),
+        id,
+        http,
+    )?))
+}

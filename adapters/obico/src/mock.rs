@@ -51,6 +51,38 @@ use wiremock::{Request, ResponseTemplate};
 
 use crate::client::Obico;
 use crate::time::format_iso8601;
+
+/// The registry's variants of this mock ([`crate::DESCRIPTOR`]), the default first.
+pub(crate) const VARIANTS: &[polyprint::descriptor::MockVariant] = &[
+    polyprint::descriptor::MockVariant {
+        name: "octoprint-agent",
+        expect: crate::expect::OCTOPRINT_AGENT,
+    },
+    polyprint::descriptor::MockVariant {
+        name: "moonraker-agent",
+        expect: crate::expect::MOONRAKER_AGENT,
+    },
+    polyprint::descriptor::MockVariant {
+        name: "agentless",
+        expect: crate::expect::AGENTLESS,
+    },
+];
+
+/// The registry's starter: the variant's kind of printer.
+pub(crate) fn start_for_registry(
+    printer: VirtualPrinter,
+    options: polyprint::descriptor::MockOptions,
+) -> polyprint::descriptor::MockFuture {
+    let agent = match options.variant {
+        Some("moonraker-agent") => Some(AgentFlavour::Moonraker),
+        Some("agentless") => None,
+        _ => Some(AgentFlavour::OctoPrint),
+    };
+    Box::pin(async move {
+        Box::new(ObicoMock::start_with(printer, agent, options.port).await)
+            as Box<dyn polyprint::mockserver::VendorMock>
+    })
+}
 use crate::wire::TemporalStats;
 
 /// Which agent drives the printer.
@@ -1030,7 +1062,7 @@ mod tests {
         let sample: Value = serde_json::from_str(
             &std::fs::read_to_string(concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/samples/obico/predict_response.json"
+                "/tests/fixtures/samples/obico/predict_response.json"
             ))
             .unwrap(),
         )

@@ -7,8 +7,8 @@ use std::time::Duration;
 use polyprint::mockserver::{Fault, Recorded};
 use polyprint::sim::{self, VirtualPrinter, DEMO_FILE};
 use polyprint::{
-    Axes, Axis, Error, ErrorKind, FailureVerdict, Feature, Heater, JobOutcome, Jog, Printer,
-    PrinterState, Upload,
+    Axes, Axis, Backend, Error, ErrorKind, FailureVerdict, Feature, Heater, JobOutcome, Jog,
+    Printer, PrinterState, Upload,
 };
 use polyprint_obico::mock::{AgentFlavour, ObicoMock, HTML_500};
 use polyprint_obico::wire::TemporalStats;
@@ -17,12 +17,7 @@ use serde_json::Value;
 
 fn sample(rel: &str) -> String {
     std::fs::read_to_string(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/samples/obico/"
-        )
-        .to_string()
-            + rel,
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/samples/obico/").to_string() + rel,
     )
     .unwrap()
 }
@@ -272,13 +267,13 @@ async fn actions_obico_lacks_are_refused_with_no_request() {
         }
         // After the refresh, the kind narrows the rest.
         let p: &dyn Printer = &obico;
-        assert!(!p.features().contains(Feature::PrintStart));
+        assert!(!p.features().await.unwrap().contains(Feature::PrintStart));
         assert_eq!(
             p.start_print(DEMO_FILE).await.unwrap_err().kind(),
             ErrorKind::Unsupported
         );
         if agentless {
-            assert!(!p.features().contains(Feature::PauseResume));
+            assert!(!p.features().await.unwrap().contains(Feature::PauseResume));
             assert_eq!(p.pause().await.unwrap_err().kind(), ErrorKind::Unsupported);
             assert_eq!(p.cancel().await.unwrap_err().kind(), ErrorKind::Unsupported);
             assert_eq!(
@@ -296,13 +291,16 @@ async fn features_start_declared_and_narrow_per_printer() {
     let agentless = ObicoMock::start_agentless(VirtualPrinter::new()).await;
     let a = agent.client();
     let b = agentless.client();
-    assert_eq!(a.features(), PrinterKind::Unknown.features());
-    assert!(a.features().contains(Feature::PauseResume));
-    assert!(!a.features().contains(Feature::PrintStart));
+    // Before anything was read: the declared set, not yet confirmed.
+    assert_eq!(Backend::capabilities(&a), PrinterKind::Unknown.features());
+    assert!(!a.capabilities_confirmed());
+    assert!(Backend::capabilities(&a).contains(Feature::PauseResume));
+    assert!(!Backend::capabilities(&a).contains(Feature::PrintStart));
     a.status().await.unwrap();
     b.status().await.unwrap();
+    assert!(a.capabilities_confirmed());
     assert_eq!(
-        a.features(),
+        a.features().await.unwrap(),
         Feature::PauseResume
             | Feature::Cancel
             | Feature::WebcamSnapshot
@@ -310,7 +308,7 @@ async fn features_start_declared_and_narrow_per_printer() {
             | Feature::JobHistory
     );
     assert_eq!(
-        b.features(),
+        b.features().await.unwrap(),
         Feature::FailureDetection | Feature::JobHistory
     );
     for f in [
@@ -319,7 +317,9 @@ async fn features_start_declared_and_narrow_per_printer() {
         Feature::TemperatureControl,
         Feature::GCode,
     ] {
-        assert!(!a.features().contains(f) && !b.features().contains(f));
+        assert!(
+            !a.features().await.unwrap().contains(f) && !b.features().await.unwrap().contains(f)
+        );
         assert!(!PrinterKind::Unknown.features().contains(f));
     }
     assert_eq!(a.info().backend, "obico");

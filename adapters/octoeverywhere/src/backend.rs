@@ -22,8 +22,8 @@
 //! not name.
 
 use polyprint::{
-    async_trait, Axis, Backend, Command, Features, FileEntry, Heater, Limits, PrinterInfo,
-    PrinterStatus, Result, Snapshot,
+    async_trait, Axis, Backend, BackendExt, Command, Features, FileEntry, Heater, Limits,
+    PrinterInfo, PrinterStatus, Result, Snapshot,
 };
 
 use crate::client::{OctoEverywhere, PauseOptions, Temperatures};
@@ -46,11 +46,16 @@ impl Backend for OctoEverywhere {
         self.cached_features()
     }
 
-    fn limits(&self) -> Limits {
+    /// The host's features are known from the first status.
+    fn capabilities_confirmed(&self) -> bool {
+        self.features_known()
+    }
+
+    fn known_limits(&self) -> Limits {
         limits()
     }
 
-    fn accepted_extensions(&self) -> &[&str] {
+    fn accepted_extensions(&self) -> &'static [&'static str] {
         &[]
     }
 
@@ -64,14 +69,6 @@ impl Backend for OctoEverywhere {
     }
 
     async fn run(&self, command: Command) -> Result<()> {
-        // Before the first status the features are the declared set; learn this printer's
-        // (a safe read) so a command its host lacks is refused here, with nothing sent.
-        if !self.features_known() {
-            self.refresh().await?;
-            if !self.cached_features().contains(command.feature()) {
-                return Err(self.unsupported(command.feature()));
-            }
-        }
         match command {
             Command::StartPrint(file) => self.start_file(&file).await.map(drop),
             Command::Pause => self.pause_with(PauseOptions::default()).await,

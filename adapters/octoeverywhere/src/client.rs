@@ -43,6 +43,18 @@ pub enum Credential {
 }
 
 impl Credential {
+    /// A credential as one string: `user:password` is Basic auth, anything else a bearer
+    /// token (what the registry's endpoint and the CLI's `--key` carry).
+    pub fn parse(key: &str) -> Credential {
+        match key.split_once(':') {
+            Some((user, password)) if !user.is_empty() => Credential::Basic {
+                user: user.to_string(),
+                password: password.to_string().into(),
+            },
+            _ => Credential::Bearer(key.to_string().into()),
+        }
+    }
+
     fn auth(self) -> Auth {
         match self {
             Credential::Basic { user, password } => Auth::Basic { user, password },

@@ -53,3 +53,64 @@ pub use wire::OeStatus;
 
 /// The backend kind, as in [`polyprint::PrinterInfo::backend`].
 pub const BACKEND: &str = "octoeverywhere";
+
+/// OctoEverywhere in the registry: the App Connection's base URL and its bearer token (or
+/// `user:password` for Basic auth, see [`Credential::parse`]). Its words: a pause or cancel
+/// being carried out is still `printing`, a printer waiting for a person is `paused`. The
+/// mock serves the same virtual printer behind a Moonraker host (the default, with every
+/// control), an OctoPrint host and a Bambu host.
+pub const DESCRIPTOR: polyprint::Descriptor = {
+    use polyprint::descriptor::{Descriptor, Fields};
+    let d = Descriptor::new(
+        BACKEND,
+        "OctoEverywhere App Connection: url and bearer token (or user:password for Basic)",
+        Fields::url_and_credential("the App Connection's token (or user:password)"),
+        open,
+    )
+    .expecting(EXPECT);
+    #[cfg(feature = "mock")]
+    let d = d.with_mock(mock::start_for_registry, mock::VARIANTS);
+    d
+};
+
+const EXPECT: polyprint::descriptor::Expectations = polyprint::descriptor::Expectations {
+    state: expected_state,
+    ..polyprint::descriptor::Expectations::DEFAULT
+};
+
+fn expected_state(state: polyprint::PrinterState) -> Option<polyprint::PrinterState> {
+    use polyprint::PrinterState::*;
+    Some(match state {
+        Pausing | Cancelling => Printing,
+        Attention => Paused,
+        s => s,
+    })
+}
+
+fn open(
+    endpoint: &polyprint::Endpoint,
+    http: polyprint::transport::HttpConfig,
+) -> polyprint::Result<std::sync::Arc<dyn polyprint::Printer>> {
+    Ok(std::sync::Arc::new(OctoEverywhere::with_config(
+        endpoint.url_or_empty(),
+        Credential::parse(endpoint.credential_or_empty()),
+        http,
+    )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_with_a_colon_are_basic_auth() {
+        assert!(
+            matches!(Credential::parse("me:secret"), Credential::Basic { user, .. } if user == "me")
+        );
+        assert!(matches!(
+            Credential::parse("token123"),
+            Credential::Bearer(_)
+        ));
+        assert!(matches!(Credential::parse(":odd"), Credential::Bearer(_)));
+    }
+}

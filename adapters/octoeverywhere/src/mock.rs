@@ -152,6 +152,38 @@ impl std::fmt::Debug for OctoEverywhereMock {
     }
 }
 
+/// The registry's variants of this mock ([`crate::DESCRIPTOR`]): one per host profile, the
+/// Moonraker host (every control) first.
+pub(crate) const VARIANTS: &[polyprint::descriptor::MockVariant] = &[
+    polyprint::descriptor::MockVariant {
+        name: "moonraker",
+        expect: crate::EXPECT,
+    },
+    polyprint::descriptor::MockVariant {
+        name: "octoprint",
+        expect: crate::EXPECT,
+    },
+    polyprint::descriptor::MockVariant {
+        name: "bambu",
+        expect: crate::EXPECT,
+    },
+];
+
+/// The registry's starter: the variant's host profile.
+pub(crate) fn start_for_registry(
+    printer: VirtualPrinter,
+    options: polyprint::descriptor::MockOptions,
+) -> polyprint::descriptor::MockFuture {
+    let profile = Platform::ALL
+        .into_iter()
+        .find(|p| Some(p.name()) == options.variant)
+        .unwrap_or(Platform::Moonraker);
+    Box::pin(async move {
+        Box::new(OctoEverywhereMock::start_on(printer, profile, options.port).await)
+            as Box<dyn polyprint::mockserver::VendorMock>
+    })
+}
+
 impl OctoEverywhereMock {
     /// Starts a mock of `printer` behind a `profile` host, on a free port.
     pub async fn start(printer: VirtualPrinter, profile: Platform) -> OctoEverywhereMock {

@@ -28,7 +28,7 @@ async fn post(mock: &OctoEverywhereMock, command: &str, body: Option<Value>) -> 
 
 fn sample(name: &str) -> Value {
     let path = format!(
-        "{}/../../../shared/samples/octoeverywhere/{name}",
+        "{}/tests/fixtures/samples/octoeverywhere/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
@@ -172,7 +172,7 @@ async fn offline_is_a_status_for_reads_and_an_error_for_commands() {
         ErrorKind::InvalidState
     );
     // The cached features are kept while the host is away.
-    assert!(p.features().contains(Feature::Homing));
+    assert!(p.features().await.unwrap().contains(Feature::Homing));
 }
 
 #[tokio::test]
@@ -452,5 +452,8 @@ async fn a_fresh_client_learns_the_hosts_features_before_its_first_command() {
         .collect();
     assert_eq!(methods, ["GET"], "only the status was read");
     assert!(p.features_known());
-    assert!(!Printer::features(&p).contains(Feature::AxisMovement));
+    assert!(!Printer::features(&p)
+        .await
+        .unwrap()
+        .contains(Feature::AxisMovement));
 }

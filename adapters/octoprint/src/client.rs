@@ -14,8 +14,8 @@ use polyprint::transport::{
 };
 use polyprint::validate::FileName;
 use polyprint::{
-    async_trait, Axis, Backend, CheckedUpload, Command, Error, Feature, Features, FileEntry,
-    Heater, PrinterInfo, PrinterStatus, Result, Snapshot, Webcam,
+    async_trait, Axis, Backend, BackendExt, CheckedUpload, Command, Error, Feature, Features,
+    FileEntry, Heater, PrinterInfo, PrinterStatus, Result, Snapshot, Webcam,
 };
 use reqwest::header::HeaderName;
 use reqwest::Method;
@@ -354,7 +354,7 @@ impl Backend for OctoPrint {
         f
     }
 
-    fn accepted_extensions(&self) -> &[&str] {
+    fn accepted_extensions(&self) -> &'static [&'static str] {
         &["gcode", "gco", "g"]
     }
 

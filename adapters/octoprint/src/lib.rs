@@ -119,3 +119,62 @@ pub use wire::{JobResponse, PrinterResponse};
 
 /// The backend kind, as in [`polyprint::PrinterInfo::backend`].
 pub const BACKEND: &str = "octoprint";
+
+/// OctoPrint in the registry: a URL and an API key (`X-Api-Key`); the endpoint's `port` and
+/// `baudrate` options are what `connect` asks for ([`OctoPrint::with_port`]).
+/// A printer waiting for a person has no state of its own in OctoPrint, and `resume` while
+/// printing is accepted and does nothing (204).
+pub const DESCRIPTOR: polyprint::Descriptor = {
+    use polyprint::descriptor::{Descriptor, Fields};
+    let d = Descriptor::new(
+        BACKEND,
+        "OctoPrint: url and API key (X-Api-Key)",
+        Fields::url_and_credential("an API key"),
+        open,
+    )
+    .expecting(EXPECT);
+    #[cfg(feature = "mock")]
+    let d = d.with_mock(
+        mock::start_for_registry,
+        &[polyprint::descriptor::MockVariant {
+            name: "default",
+            expect: EXPECT,
+        }],
+    );
+    d
+};
+
+const EXPECT: polyprint::descriptor::Expectations = polyprint::descriptor::Expectations {
+    state: expected_state,
+    resume_while_printing_is_noop: true,
+    ..polyprint::descriptor::Expectations::DEFAULT
+};
+
+fn expected_state(state: polyprint::PrinterState) -> Option<polyprint::PrinterState> {
+    match state {
+        // OctoPrint has no state for a printer waiting on a person.
+        polyprint::PrinterState::Attention => None,
+        s => Some(s),
+    }
+}
+
+fn open(
+    endpoint: &polyprint::Endpoint,
+    http: HttpConfig,
+) -> polyprint::Result<std::sync::Arc<dyn polyprint::Printer>> {
+    let mut printer = OctoPrint::with_config(
+        endpoint.url_or_empty(),
+        endpoint.credential_or_empty().to_string(),
+        http,
+    )?;
+    if let Some(port) = endpoint.option("port") {
+        printer = printer.with_port(port);
+    }
+    if let Some(baud) = endpoint.option("baudrate") {
+        let baud = baud.trim().parse::<u32>().map_err(|_| {
+            polyprint::Error::invalid("baudrate", format!("{baud:?} is not a number"))
+        })?;
+        printer = printer.with_baudrate(baud);
+    }
+    Ok(std::sync::Arc::new(printer))
+}

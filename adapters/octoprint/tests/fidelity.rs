@@ -45,7 +45,7 @@ fn step(name: &'static str, method: Method, path: &'static str, body: Option<Val
 
 /// A file that prints in about 0.1 s on the real virtual printer.
 fn fast_gcode() -> String {
-    include_str!("../scripts/octoprint/fast-test.gcode").to_string()
+    polyprint_conformance::live::FAST_GCODE.to_string()
 }
 
 /// A file that prints for several seconds on the real virtual printer, so the job can be

@@ -52,7 +52,7 @@ async fn live_lifecycle() {
         Err(Error::NotFound { .. })
     ));
 
-    let gcode = include_str!("../../../scripts/octoprint/fast-test.gcode");
+    let gcode = polyprint_conformance::live::FAST_GCODE;
     let entry = p
         .upload(Upload::from_bytes("polyprint live (1).gcode", gcode))
         .await

@@ -411,7 +411,7 @@ async fn unsupported_features_send_nothing() {
         Feature::PrintQueue,
         Feature::WebcamSnapshot,
     ] {
-        assert!(!p.features().contains(f), "{f}");
+        assert!(!p.features().await.unwrap().contains(f), "{f}");
     }
     assert!(matches!(
         p.set_light(true).await,
@@ -440,7 +440,11 @@ async fn webcam_snapshot() {
     }
     mock.set_webcam(true);
     assert!(p.detect_webcam().await.unwrap());
-    assert!(p.features().contains(Feature::WebcamSnapshot));
+    assert!(p
+        .features()
+        .await
+        .unwrap()
+        .contains(Feature::WebcamSnapshot));
     let shot = p.snapshot().await.unwrap();
     assert_eq!(shot.content_type, "image/jpeg");
     assert_eq!(&shot.bytes[..], sim::WEBCAM_JPEG);
@@ -452,7 +456,7 @@ async fn webcam_snapshot() {
 fn sample(name: &str) -> Value {
     let path = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples/octoprint"
+        "/tests/fixtures/samples/octoprint"
     ))
     .join(name);
     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
@@ -909,7 +913,7 @@ async fn mock_error_answers_match_the_samples() {
         .await;
     let want = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples/octoprint/downloads_camera_current_no_webcam.txt"
+        "/tests/fixtures/samples/octoprint/downloads_camera_current_no_webcam.txt"
     ))
     .unwrap();
     assert_eq!((s, ct.as_str(), b), (500, "text/html; charset=UTF-8", want));

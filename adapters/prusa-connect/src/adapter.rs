@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use polyprint::transport::{HttpConfig, Secret};
 use polyprint::validate::FileName;
 use polyprint::{
-    async_trait, Axis, Backend, CheckedUpload, Command, Error, Feature, Features, FileEntry,
-    Heater, JobRecord, Limits, PrinterInfo, PrinterStatus, QueuedJob, Result, Snapshot,
+    async_trait, Axis, Backend, BackendExt, CheckedUpload, Command, Error, Feature, Features,
+    FileEntry, Heater, JobRecord, Limits, PrinterInfo, PrinterStatus, QueuedJob, Result, Snapshot,
 };
 use serde_json::{json, Map, Value};
 
@@ -388,6 +388,12 @@ impl Backend for PrusaConnect {
         }
     }
 
+    /// Confirmed once the printer's supported commands were fetched.
+    fn capabilities_confirmed(&self) -> bool {
+        let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        c.commands.is_some()
+    }
+
     fn capabilities(&self) -> Features {
         let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
         let mut f = declared_features();
@@ -408,7 +414,7 @@ impl Backend for PrusaConnect {
         f
     }
 
-    fn limits(&self) -> Limits {
+    fn known_limits(&self) -> Limits {
         let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
         c.commands
             .as_ref()
@@ -416,7 +422,7 @@ impl Backend for PrusaConnect {
             .unwrap_or_default()
     }
 
-    fn accepted_extensions(&self) -> &[&str] {
+    fn accepted_extensions(&self) -> &'static [&'static str] {
         EXTENSIONS
     }
 

@@ -40,5 +40,53 @@ pub use state::map_state;
 /// The backend kind, as in [`polyprint::PrinterInfo::backend`].
 pub const BACKEND: &str = "prusa-connect";
 
+/// Prusa Connect in the registry: a URL, a bearer token and the printer's UUID. Connect has
+/// no transitional states: a printer pausing, resuming or stopping still reports PRINTING
+/// until it settles.
+pub const DESCRIPTOR: polyprint::Descriptor = {
+    use polyprint::descriptor::{Descriptor, Fields};
+    let d = Descriptor::new(
+        BACKEND,
+        "Prusa Connect: url, token (bearer) and printer UUID",
+        Fields::url_and_credential("a token").and_printer_id("the printer's UUID"),
+        open,
+    )
+    .expecting(EXPECT);
+    #[cfg(feature = "mock")]
+    let d = d.with_mock(
+        mock::start_for_registry,
+        &[polyprint::descriptor::MockVariant {
+            name: "default",
+            expect: EXPECT,
+        }],
+    );
+    d
+};
+
+const EXPECT: polyprint::descriptor::Expectations = polyprint::descriptor::Expectations {
+    state: expected_state,
+    ..polyprint::descriptor::Expectations::DEFAULT
+};
+
+fn expected_state(state: polyprint::PrinterState) -> Option<polyprint::PrinterState> {
+    use polyprint::PrinterState::*;
+    Some(match state {
+        Pausing | Resuming | Cancelling => Printing,
+        s => s,
+    })
+}
+
+fn open(
+    endpoint: &polyprint::Endpoint,
+    http: polyprint::transport::HttpConfig,
+) -> polyprint::Result<std::sync::Arc<dyn polyprint::Printer>> {
+    Ok(std::sync::Arc::new(PrusaConnect::with_config(
+        endpoint.url_or_empty(),
+        endpoint.credential_or_empty().to_string(),
+        endpoint.printer_id_or_empty(),
+        http,
+    )?))
+}
+
 /// Prusa Connect's address.
 pub const DEFAULT_BASE_URL: &str = "https://connect.prusa3d.com";

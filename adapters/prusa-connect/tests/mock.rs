@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use polyprint::mockserver::Fault;
 use polyprint::sim::{VirtualPrinter, CANCELLING, DEMO_FILE, PAUSING, RESUMING};
-use polyprint::{Error, Feature, Heater, JobOutcome, Printer, PrinterState, Upload};
+use polyprint::{Backend, Error, Feature, Heater, JobOutcome, Printer, PrinterState, Upload};
 use polyprint_prusa_connect::mock::PrusaConnectMock;
 use polyprint_prusa_connect::{Credentials, PrusaConnect};
 use serde_json::{json, Value};
@@ -37,13 +37,18 @@ fn posts(mock: &PrusaConnectMock) -> Vec<Value> {
 #[tokio::test]
 async fn lifecycle_start_pause_resume_cancel_object_stop() {
     let (mock, p) = setup().await;
-    assert_eq!(p.features(), polyprint_prusa_connect::declared_features());
+    // Before anything was read: the declared set, not yet confirmed.
+    assert_eq!(
+        Backend::capabilities(&p),
+        polyprint_prusa_connect::declared_features()
+    );
+    assert!(!p.capabilities_confirmed());
     let s = p.status().await.unwrap();
     assert_eq!(
         (s.state, s.raw_state.as_str()),
         (PrinterState::Idle, "IDLE")
     );
-    let f = p.features();
+    let f = p.features().await.unwrap();
     assert!(f.contains(Feature::ObjectCancel | Feature::PrintStart | Feature::LightControl));
     assert!(!f.contains(Feature::GCode), "CORE One has no SEND_GCODE");
     assert_eq!(p.limits().bed_max, 150.0);
@@ -266,7 +271,11 @@ async fn capabilities_cache_really_expires() {
     // Without a camera, snapshots are narrowed away.
     mock.set_camera(false);
     p.refresh_capabilities().await.unwrap();
-    assert!(!p.features().contains(Feature::WebcamSnapshot));
+    assert!(!p
+        .features()
+        .await
+        .unwrap()
+        .contains(Feature::WebcamSnapshot));
 }
 
 #[tokio::test]
@@ -514,7 +523,7 @@ async fn mock_wire_format_is_faithful() {
     let real: Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/samples/prusa-connect/ha-prusa-connect/supported_commands.json"
+            "/tests/fixtures/samples/prusa-connect/ha-prusa-connect/supported_commands.json"
         ))
         .unwrap(),
     )

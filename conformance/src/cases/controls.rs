@@ -7,6 +7,7 @@ use polyprint::sim::DEMO_FILE;
 use polyprint::{Axes, Axis, ErrorKind, FailureVerdict, Feature, Heater, Jog, PrinterState};
 
 use crate::cases::lifecycle::{cleanup_cancel, shown, start_and_wait_printing};
+use crate::cases::Case;
 use crate::harness::{Harness, Target};
 use crate::outcome::{ensure, expect_err, expect_ok, finish, Outcome, Step};
 use crate::wait::{status, wait_until};
@@ -126,7 +127,9 @@ pub async fn case_extrude(t: &Target, _h: &dyn Harness) -> Outcome {
         async {
             // Printers refuse cold extrusion (Prusa's MOVE_E needs 170 °C; Marlin's own guard
             // too): heat the nozzle first where the printer lets us, as a person would.
-            if t.printer.features().contains(Feature::TemperatureControl) {
+            if expect_ok(t.printer.features().await, "features")?
+                .contains(Feature::TemperatureControl)
+            {
                 expect_ok(
                     t.printer.set_target(Heater::Tool(0), 210.0).await,
                     "set_target(tool0, 210)",
@@ -141,7 +144,9 @@ pub async fn case_extrude(t: &Target, _h: &dyn Harness) -> Outcome {
             }
             expect_ok(t.printer.extrude(5.0).await, "extrude(5)")?;
             expect_ok(t.printer.extrude(-2.0).await, "extrude(-2)")?;
-            if t.printer.features().contains(Feature::TemperatureControl) {
+            if expect_ok(t.printer.features().await, "features")?
+                .contains(Feature::TemperatureControl)
+            {
                 expect_ok(
                     t.printer.set_target(Heater::Tool(0), 0.0).await,
                     "set_target(tool0, 0)",
@@ -303,4 +308,63 @@ pub async fn case_connection(t: &Target, h: &dyn Harness) -> Outcome {
         }
         .await,
     )
+}
+
+/// This group's cases, each with the features and control it needs.
+pub fn cases() -> Vec<Case> {
+    use Feature::*;
+    vec![
+        case!(
+            "controls.set_target",
+            TemperatureControl.into(),
+            Printer,
+            true,
+            case_set_target
+        ),
+        case!("controls.jog", AxisMovement.into(), Printer, true, case_jog),
+        case!("controls.home", Homing.into(), Printer, true, case_home),
+        case!(
+            "controls.extrude",
+            Extrusion.into(),
+            Printer,
+            true,
+            case_extrude
+        ),
+        case!("controls.gcode", GCode.into(), Printer, true, case_gcode),
+        case!(
+            "controls.light",
+            LightControl.into(),
+            Printer,
+            true,
+            case_light
+        ),
+        case!(
+            "controls.snapshot",
+            WebcamSnapshot.into(),
+            Printer,
+            false,
+            case_snapshot
+        ),
+        case!(
+            "controls.cancel_object",
+            PrintStart | ObjectCancel | Cancel,
+            Printer,
+            true,
+            case_cancel_object
+        ),
+        case!(
+            "controls.failure_detection",
+            PrintStart | FailureDetection,
+            Control,
+            true,
+            case_failure_detection
+        ),
+        case!(
+            "controls.connection",
+            ConnectionControl.into(),
+            Printer,
+            true,
+            case_connection
+        ),
+    ]
 }

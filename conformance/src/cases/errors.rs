@@ -7,6 +7,7 @@ use polyprint::transport::{HttpConfig, RetryPolicy};
 use polyprint::{ErrorKind, Feature, PrinterState};
 
 use crate::cases::lifecycle::{cleanup_cancel, shown, start_and_wait_printing};
+use crate::cases::{none, Case};
 use crate::harness::{Harness, Target};
 use crate::outcome::{ensure, expect_err, expect_ok, expect_state, finish, Outcome, Step};
 use crate::wait::{pass_time, status};
@@ -153,7 +154,7 @@ pub async fn case_auth_wrong_key(t: &Target, h: &dyn Harness) -> Outcome {
                 ErrorKind::Auth,
                 "status() with a wrong key",
             )?;
-            if p.features().contains(Feature::PauseResume) {
+            if expect_ok(t.printer.features().await, "features")?.contains(Feature::PauseResume) {
                 expect_err(p.pause().await, ErrorKind::Auth, "pause() with a wrong key")?;
             }
             Ok(())
@@ -191,4 +192,74 @@ pub async fn case_unreachable(_t: &Target, h: &dyn Harness) -> Outcome {
         }
         .await,
     )
+}
+
+/// This group's cases, each with the features and control it needs.
+pub fn cases() -> Vec<Case> {
+    use Feature::*;
+    vec![
+        case!(
+            "errors.pause_when_idle",
+            PauseResume.into(),
+            Printer,
+            false,
+            case_pause_when_idle
+        ),
+        case!(
+            "errors.resume_when_idle",
+            PauseResume.into(),
+            Printer,
+            false,
+            case_resume_when_idle
+        ),
+        case!(
+            "errors.cancel_when_idle",
+            Cancel.into(),
+            Printer,
+            false,
+            case_cancel_when_idle
+        ),
+        case!(
+            "errors.resume_while_printing_refused",
+            PrintStart | PauseResume | Cancel,
+            Printer,
+            true,
+            case_resume_while_printing_refused
+        ),
+        case!(
+            "errors.resume_while_printing_noop",
+            PrintStart | PauseResume | Cancel,
+            Printer,
+            true,
+            case_resume_while_printing_noop
+        ),
+        case!(
+            "errors.start_missing_file",
+            PrintStart.into(),
+            Printer,
+            false,
+            case_start_missing_file
+        ),
+        case!(
+            "errors.start_while_printing",
+            PrintStart | Cancel,
+            Printer,
+            true,
+            case_start_while_printing
+        ),
+        case!(
+            "errors.auth_wrong_key",
+            none(),
+            Printer,
+            false,
+            case_auth_wrong_key
+        ),
+        case!(
+            "errors.unreachable",
+            none(),
+            Printer,
+            false,
+            case_unreachable
+        ),
+    ]
 }

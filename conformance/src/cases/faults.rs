@@ -10,6 +10,7 @@ use polyprint::{ErrorKind, Feature, Heater, Printer};
 
 use crate::cases::errors::{quick_http, NO_NETWORK};
 use crate::cases::BoxFuture;
+use crate::cases::{none, Case};
 use crate::harness::{Harness, MockControl, Target};
 use crate::outcome::{ensure, expect_err, expect_ok, finish, Outcome, Step};
 
@@ -203,7 +204,7 @@ pub async fn case_command_sent_once(t: &Target, _h: &dyn Harness) -> Outcome {
     finish(
         async {
             let (_, server) = served(t)?;
-            let features = t.printer.features();
+            let features = expect_ok(t.printer.features().await, "features")?;
             let supported: Vec<_> = commands()
                 .into_iter()
                 .filter(|(_, f, _)| features.contains(*f))
@@ -247,4 +248,53 @@ pub async fn case_command_sent_once(t: &Target, _h: &dyn Harness) -> Outcome {
         }
         .await,
     )
+}
+
+/// This group's cases, each with the features and control it needs.
+pub fn cases() -> Vec<Case> {
+    vec![
+        case!("faults.timeout", none(), ServedMock, false, case_timeout),
+        case!(
+            "faults.malformed_body",
+            none(),
+            ServedMock,
+            false,
+            case_malformed
+        ),
+        case!(
+            "faults.truncated_body",
+            none(),
+            ServedMock,
+            false,
+            case_truncated
+        ),
+        case!(
+            "faults.expired_auth",
+            none(),
+            ServedMock,
+            false,
+            case_expired_auth
+        ),
+        case!(
+            "faults.read_retried_after_5xx",
+            none(),
+            ServedMock,
+            false,
+            case_read_retried
+        ),
+        case!(
+            "faults.read_retried_after_drop",
+            none(),
+            ServedMock,
+            false,
+            case_read_after_drop
+        ),
+        case!(
+            "faults.command_sent_once_under_5xx",
+            none(),
+            ServedMock,
+            false,
+            case_command_sent_once
+        ),
+    ]
 }

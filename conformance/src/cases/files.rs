@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use polyprint::{ErrorKind, Feature, FileEntry, Upload};
 
 use crate::cases::lifecycle::{cleanup_cancel, start_and_wait_printing};
+use crate::cases::Case;
 use crate::harness::{Harness, Target};
 use crate::outcome::{ensure, expect_err, expect_ok, finish, Outcome, Step};
 
@@ -112,7 +113,7 @@ pub async fn case_upload(t: &Target, _h: &dyn Harness) -> Outcome {
                 },
             )?;
         }
-        if t.printer.features().contains(Feature::FileList) {
+        if expect_ok(t.printer.features().await, "features")?.contains(Feature::FileList) {
             let files = expect_ok(t.printer.list_files().await, "list_files")?;
             ensure(listed(&files, &entry.path), || {
                 format!("{:?} not listed after upload", entry.path)
@@ -121,7 +122,11 @@ pub async fn case_upload(t: &Target, _h: &dyn Harness) -> Outcome {
         Ok(())
     }
     .await;
-    if t.printer.features().contains(Feature::FileDelete) {
+    if t.printer
+        .features()
+        .await
+        .is_ok_and(|f| f.contains(Feature::FileDelete))
+    {
         let _ = t.printer.delete_file(&name).await;
     }
     finish(result)
@@ -134,7 +139,7 @@ pub async fn case_delete(t: &Target, _h: &dyn Harness) -> Outcome {
             let name = unique_name("polyprint-conformance-delete");
             let (entry, _) = upload_small(t, &name).await?;
             expect_ok(t.printer.delete_file(&entry.path).await, "delete_file")?;
-            if t.printer.features().contains(Feature::FileList) {
+            if expect_ok(t.printer.features().await, "features")?.contains(Feature::FileList) {
                 let files = expect_ok(t.printer.list_files().await, "list_files")?;
                 ensure(!listed(&files, &entry.path), || {
                     format!("{:?} still listed after delete", entry.path)
@@ -211,4 +216,47 @@ pub async fn case_print_queue(t: &Target, h: &dyn Harness) -> Outcome {
         }
         .await,
     )
+}
+
+/// This group's cases, each with the features and control it needs.
+pub fn cases() -> Vec<Case> {
+    use Feature::*;
+    vec![
+        case!("files.list", FileList.into(), Printer, false, case_list),
+        case!(
+            "files.upload",
+            FileUpload.into(),
+            Printer,
+            false,
+            case_upload
+        ),
+        case!(
+            "files.delete",
+            FileUpload | FileDelete,
+            Printer,
+            false,
+            case_delete
+        ),
+        case!(
+            "files.delete_missing",
+            FileDelete.into(),
+            Printer,
+            false,
+            case_delete_missing
+        ),
+        case!(
+            "files.delete_while_printing",
+            FileDelete | PrintStart | Cancel,
+            Printer,
+            true,
+            case_delete_while_printing
+        ),
+        case!(
+            "files.print_queue",
+            PrintQueue.into(),
+            Printer,
+            false,
+            case_print_queue
+        ),
+    ]
 }

@@ -185,6 +185,7 @@ pub fn cases() -> Vec<Case> {
             when: When::Supports(input.feature.into()),
             needs: Needs::Printer,
             destructive: false,
+            fresh: false,
             run: case_fn(move |t: &Target, _h: &dyn Harness| Box::pin(check_bad_input(t, input))),
         })
         .collect()

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use polyprint::{JobOutcome, PrinterState, PrinterStatus};
+use polyprint::{Feature, JobOutcome, PrinterState, PrinterStatus};
 
+use crate::cases::Case;
 use crate::harness::{Harness, Target};
 use crate::outcome::{ensure, expect_ok, expect_state, finish, Outcome, Step};
 use crate::wait::{pass_time, status, wait_for_state, wait_until, DEFAULT_BUDGET};
@@ -188,4 +189,32 @@ pub async fn case_job_history(t: &Target, h: &dyn Harness) -> Outcome {
         }
         .await,
     )
+}
+
+/// This group's cases, each with the features and control it needs.
+pub fn cases() -> Vec<Case> {
+    use Feature::*;
+    vec![
+        case!(
+            "lifecycle.pause_resume_cancel",
+            PrintStart | PauseResume | Cancel,
+            Printer,
+            true,
+            case_pause_resume_cancel
+        ),
+        case!(
+            "lifecycle.print_to_end",
+            PrintStart.into(),
+            Printer,
+            true,
+            case_print_to_end
+        ),
+        case!(
+            "lifecycle.job_history",
+            PrintStart | JobHistory,
+            Printer,
+            true,
+            case_job_history
+        ),
+    ]
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use polyprint::sim::{SimGuard, CANCELLING, DEMO_FILE, PAUSING};
 use polyprint::PrinterState;
 
+use crate::cases::{none, Case};
 use crate::harness::{Harness, Target};
 use crate::outcome::{ensure, expect_state, finish, Outcome, Step};
 use crate::wait::status;
@@ -183,4 +184,21 @@ pub async fn case_attention(t: &Target, h: &dyn Harness) -> Outcome {
         Ok(())
     })
     .await
+}
+
+/// This group's cases, each with the features and control it needs.
+pub fn cases() -> Vec<Case> {
+    vec![
+        case!("status.idle", none(), Printer, false, case_idle),
+        case!("status.offline", none(), Control, false, case_offline),
+        case!("status.printing", none(), Control, false, case_printing),
+        case!("status.pausing", none(), Control, false, case_pausing),
+        case!("status.paused", none(), Control, false, case_paused),
+        case!("status.resuming", none(), Control, false, case_resuming),
+        case!("status.cancelling", none(), Control, false, case_cancelling),
+        case!("status.finished", none(), Control, false, case_finished),
+        case!("status.cancelled", none(), Control, false, case_cancelled),
+        case!("status.error", none(), Control, false, case_error),
+        case!("status.attention", none(), Control, false, case_attention),
+    ]
 }

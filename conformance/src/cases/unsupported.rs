@@ -113,6 +113,7 @@ pub fn cases() -> Vec<Case> {
             when: When::Lacks(feature),
             needs: Needs::Printer,
             destructive: false,
+            fresh: false,
             run: case_fn(move |t: &Target, h: &dyn Harness| Box::pin(case_refused(t, h, feature))),
         })
         .collect()

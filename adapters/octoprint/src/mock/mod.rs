@@ -2,7 +2,7 @@
 //! virtual printer (feature `mock`).
 //!
 //! Same paths, status codes, bodies and quirks as the real server (see
-//! `shared/specs/octoprint.md` and `shared/samples/octoprint/`): 204 with an empty
+//! `shared/specs/octoprint.md` and `tests/fixtures/samples/octoprint/`): 204 with an empty
 //! `text/plain` body for every successful command, 409 `"Printer is not operational"` from
 //! `/api/printer` while offline, 403 for a bad key on a GET but 400 `"CSRF validation failed"`
 //! on a POST or DELETE, Flask's generic 404 text, a 500 HTML page for a snapshot without a
@@ -58,6 +58,17 @@ const EXTENSIONS: [&str; 3] = ["gcode", "gco", "g"];
 pub struct OctoPrintMock {
     server: MockServer,
     webcam: Arc<AtomicBool>,
+}
+
+/// The registry's starter ([`crate::DESCRIPTOR`]): one variant.
+pub(crate) fn start_for_registry(
+    printer: VirtualPrinter,
+    options: polyprint::descriptor::MockOptions,
+) -> polyprint::descriptor::MockFuture {
+    Box::pin(async move {
+        Box::new(OctoPrintMock::start_on(printer, options.port).await)
+            as Box<dyn polyprint::mockserver::VendorMock>
+    })
 }
 
 impl OctoPrintMock {

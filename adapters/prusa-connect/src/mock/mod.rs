@@ -121,6 +121,17 @@ fn conflict(message: &str) -> ResponseTemplate {
     error(409, message, "CONFLICT")
 }
 
+/// The registry's starter ([`crate::DESCRIPTOR`]): one variant.
+pub(crate) fn start_for_registry(
+    printer: VirtualPrinter,
+    options: polyprint::descriptor::MockOptions,
+) -> polyprint::descriptor::MockFuture {
+    Box::pin(async move {
+        Box::new(PrusaConnectMock::start_on(printer, options.port).await)
+            as Box<dyn polyprint::mockserver::VendorMock>
+    })
+}
+
 impl PrusaConnectMock {
     /// Starts the mock on a free port of 127.0.0.1.
     pub async fn start(printer: VirtualPrinter) -> PrusaConnectMock {
