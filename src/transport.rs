@@ -146,6 +146,10 @@ pub struct HttpConfig {
     pub retry: RetryPolicy,
     /// Largest response body accepted.
     pub max_response_bytes: usize,
+    /// A client to use instead of building one, so that many printers share one connection
+    /// pool (a fleet opened through the registry). Its own timeouts then apply to the
+    /// connection; build it with [`build_client`] from the same settings.
+    pub shared_client: Option<reqwest::Client>,
 }
 
 impl Default for HttpConfig {
@@ -156,6 +160,7 @@ impl Default for HttpConfig {
             upload_timeout: Duration::from_secs(3600),
             retry: RetryPolicy::default(),
             max_response_bytes: 16 << 20,
+            shared_client: None,
         }
     }
 }
@@ -369,8 +374,12 @@ impl std::fmt::Debug for Transport {
     }
 }
 
-/// Builds a reqwest client with the config's timeouts (share it across transports for fleets).
+/// The client for `config`: its [`HttpConfig::shared_client`] when set, else a new reqwest
+/// client with the config's timeouts (share it across transports for fleets).
 pub fn build_client(config: &HttpConfig) -> Result<reqwest::Client> {
+    if let Some(shared) = &config.shared_client {
+        return Ok(shared.clone());
+    }
     reqwest::Client::builder()
         .connect_timeout(config.connect_timeout)
         .timeout(config.request_timeout)

@@ -1,5 +1,5 @@
-//! Table 2, fleet polling: one `status()` sweep over 1,000 printers of mixed backends (a quarter
-//! each of OctoPrint, Obico, Prusa Connect and OctoEverywhere), each
+//! Table 2, fleet polling: one `status()` sweep over 1,000 printers of mixed backends (every
+//! network backend in the registry in turn), each
 //! with its own base URL (10 server ports × 100 path prefixes, e.g.
 //! `http://127.0.0.1:PORT/p17/`), with bounded concurrency (`buffer_unordered`).
 //!
@@ -13,11 +13,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use polyprint::transport::{build_client, HttpConfig};
-use polyprint::Printer;
-use polyprint_obico::Obico;
-use polyprint_octoeverywhere::{Credential, OctoEverywhere};
-use polyprint_octoprint::OctoPrint;
-use polyprint_prusa_connect::PrusaConnect;
+use polyprint::{Descriptor, Endpoint, Printer};
 use serde_json::{json, Value};
 
 use crate::child::{run_self, Server};
@@ -34,13 +30,22 @@ pub const CONCURRENCY: usize = 64;
 /// A fleet's make-up.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scenario {
-    /// A quarter each of OctoPrint, Obico, Prusa Connect and OctoEverywhere, all over one
-    /// shared client.
+    /// Every network backend in the registry in turn (printer i is backend i mod n), all over
+    /// one shared client.
     Mixed,
     /// All OctoPrint over one shared client.
     OctoShared,
-    /// All OctoPrint, each with its own client (`with_config`).
+    /// All OctoPrint, each with its own client.
     OctoOwn,
+}
+
+/// The backends of the mixed fleet: every backend in the registry that is reached over HTTP.
+fn mixed_backends() -> Vec<&'static Descriptor> {
+    polyprint_backends::REGISTRY
+        .iter()
+        .copied()
+        .filter(|d| d.fields().url)
+        .collect()
 }
 
 impl Scenario {
@@ -58,21 +63,33 @@ impl Scenario {
         Scenario::ALL.into_iter().find(|x| x.name() == s)
     }
 
-    fn label(self) -> &'static str {
+    fn label(self) -> String {
         match self {
             Scenario::Mixed => {
-                "mixed: 250 OctoPrint + 250 Obico + 250 Prusa Connect + 250 OctoEverywhere, one \
-                 shared client (`with_client`)"
+                let backends = mixed_backends();
+                let names: Vec<&str> = backends.iter().map(|d| d.name()).collect();
+                format!(
+                    "mixed: {} each of {}, one shared client (`HttpConfig::shared_client`)",
+                    PRINTERS / backends.len().max(1),
+                    names.join(", ")
+                )
             }
-            Scenario::OctoShared => "1,000 OctoPrint, one shared client (`with_client`)",
-            Scenario::OctoOwn => "1,000 OctoPrint, one client each (`with_config`)",
+            Scenario::OctoShared => "1,000 OctoPrint, one shared client".into(),
+            Scenario::OctoOwn => "1,000 OctoPrint, one client each".into(),
         }
     }
 }
 
+/// Opens every printer through the registry, as an application would
+/// (`polyprint_backends::open_with`).
 fn build_fleet(scenario: Scenario, ports: &[u16]) -> polyprint::Result<Vec<Arc<dyn Printer>>> {
-    let config = HttpConfig::default();
-    let shared = build_client(&config)?;
+    let own = HttpConfig::default();
+    let shared = HttpConfig {
+        shared_client: Some(build_client(&own)?),
+        ..HttpConfig::default()
+    };
+    let octoprint = polyprint_backends::find("octoprint")?;
+    let mixed = mixed_backends();
     let mut fleet: Vec<Arc<dyn Printer>> = Vec::with_capacity(PRINTERS);
     for i in 0..PRINTERS {
         let base = format!(
@@ -80,41 +97,17 @@ fn build_fleet(scenario: Scenario, ports: &[u16]) -> polyprint::Result<Vec<Arc<d
             ports[i % ports.len()],
             i / ports.len()
         );
-        let octo_shared = || -> polyprint::Result<Arc<dyn Printer>> {
-            Ok(Arc::new(OctoPrint::with_client(
-                shared.clone(),
-                &base,
-                "bench-key",
-                config.clone(),
-            )?))
+        let (backend, http) = match scenario {
+            Scenario::Mixed => (mixed[i % mixed.len()], &shared),
+            Scenario::OctoShared => (octoprint, &shared),
+            Scenario::OctoOwn => (octoprint, &own),
         };
-        let printer: Arc<dyn Printer> = match scenario {
-            Scenario::Mixed if i % 4 == 1 => Arc::new(Obico::with_client(
-                shared.clone(),
-                &base,
-                "bench-token",
-                i as u64,
-                config.clone(),
-            )?),
-            Scenario::Mixed if i % 4 == 2 => Arc::new(PrusaConnect::with_client(
-                shared.clone(),
-                &base,
-                "bench-token",
-                crate::overhead::PRUSA_UUID,
-                config.clone(),
-            )?),
-            Scenario::Mixed if i % 4 == 3 => Arc::new(OctoEverywhere::with_client(
-                shared.clone(),
-                &base,
-                Credential::Bearer("bench-token".into()),
-                config.clone(),
-            )?),
-            Scenario::Mixed | Scenario::OctoShared => octo_shared()?,
-            Scenario::OctoOwn => {
-                Arc::new(OctoPrint::with_config(&base, "bench-key", config.clone())?)
-            }
-        };
-        fleet.push(printer);
+        // A number is a printer id every backend takes (the bench server answers any).
+        let mut endpoint = Endpoint::new(base, "bench-key");
+        if backend.fields().printer_id.is_some() {
+            endpoint = endpoint.with_printer_id(i.to_string());
+        }
+        fleet.push(backend.open(&endpoint, http.clone())?);
     }
     Ok(fleet)
 }
@@ -273,8 +266,8 @@ pub fn run(quick: bool) -> Table {
     table.notes.push(format!(
         "{PRINTERS} printers, concurrency {CONCURRENCY}, {sweeps} timed sweeps per row after one \
          warm-up sweep; 100 MB = 10^8 bytes; the server (one thread, {PORTS} ports) is another \
-         process. In the mixed fleet printer i is OctoPrint, Obico, Prusa Connect or \
-         OctoEverywhere by i mod 4; an OctoPrint status is 2 GETs, the others 1. A Prusa Connect \
+         process. In the mixed fleet printer i is the registry's network backend i mod n, opened \
+         through the registry; an OctoPrint status is 2 GETs, the others 1. A Prusa Connect \
          printer also reads its supported commands and cameras on its first status (the warm-up \
          sweep), then every 5 minutes."
     ));

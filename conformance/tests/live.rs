@@ -13,7 +13,9 @@ use polyprint_conformance::live::env;
 use polyprint_conformance::{trials, Harness, LiveHarness, RunOptions};
 
 fn main() -> ExitCode {
-    let args = Arguments::from_args();
+    let mut args = Arguments::from_args();
+    // One server, one printer: its cases run one after another.
+    args.test_threads = Some(1);
     let harness = match LiveHarness::from_env(polyprint_backends::REGISTRY) {
         Ok(Some(h)) => h.preparing(true),
         Ok(None) => {

@@ -90,6 +90,7 @@ mod expect {
     }
 
     /// moonraker-obico also does not send `user_interaction_required`.
+    #[cfg(feature = "mock")]
     fn moonraker_agent(s: PrinterState) -> Option<PrinterState> {
         Some(match s {
             Finished | Cancelled => Idle,
@@ -99,12 +100,15 @@ mod expect {
     }
 
     /// No agent: Obico sees nothing of the printer; its status is always null.
+    #[cfg(feature = "mock")]
     fn agentless(s: PrinterState) -> Option<PrinterState> {
         (s == Offline).then_some(Offline)
     }
 
     pub(crate) const OCTOPRINT_AGENT: Expectations = agent(octoprint_agent);
+    #[cfg(feature = "mock")]
     pub(crate) const MOONRAKER_AGENT: Expectations = agent(moonraker_agent);
+    #[cfg(feature = "mock")]
     pub(crate) const AGENTLESS: Expectations = agent(agentless);
 }
 

@@ -182,16 +182,13 @@ pub async fn settle(printer: &dyn Printer) -> Result<(), String> {
                         if !connected && features.contains(Feature::ConnectionControl) =>
                     {
                         connected = true;
-                        printer
-                            .connect()
-                            .await
-                            .map_err(|e| format!("connect: {e}"))?;
+                        settled_anyway(printer.connect().await, "connect")?;
                     }
                     Printing | Paused | WarmingUp | Pausing | Attention
                         if !cancelled && features.contains(Feature::Cancel) =>
                     {
                         cancelled = true;
-                        printer.cancel().await.map_err(|e| format!("cancel: {e}"))?;
+                        settled_anyway(printer.cancel().await, "cancel")?;
                     }
                     _ => {}
                 }
@@ -203,6 +200,15 @@ pub async fn settle(printer: &dyn Printer) -> Result<(), String> {
             return Err(format!("not at rest after {SETTLE_DEADLINE:?}: {last}"));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A command's answer while settling: an InvalidState refusal means the printer moved on by
+/// itself (a job ending as it was cancelled), so the polling goes on.
+fn settled_anyway(result: polyprint::Result<()>, what: &str) -> Result<(), String> {
+    match result {
+        Err(e) if e.kind() != polyprint::ErrorKind::InvalidState => Err(format!("{what}: {e}")),
+        _ => Ok(()),
     }
 }
 
