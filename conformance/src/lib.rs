@@ -1,8 +1,11 @@
 //! # polyprint-conformance
 //!
 //! The suite every polyprint backend passes, against its mock and, where one can run, a real
-//! server. An adapter author writes a [`Harness`] (how to launch a fresh [`Target`], how to
-//! connect to a URL with a credential); the suite does the rest:
+//! server. An adapter author writes no harness: the backend's [`polyprint::Descriptor`] says
+//! how to open it, how to start its mock and what to expect of it, and two generic harnesses
+//! do the rest, [`MockHarness`] (a fresh mock per case, with control behind the wire) and
+//! [`LiveHarness`] (a live server named by an endpoint or by `POLYPRINT_LIVE_*` variables).
+//! [`trials`] turns the suite into one cargo test per case × target.
 //!
 //! * [`cases`]: plain `pub async fn case_x(t: &Target, h: &dyn Harness) -> Outcome`, grouped by
 //!   feature (status, lifecycle, files, manual controls, errors, faults, input validation),
