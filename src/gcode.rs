@@ -115,8 +115,7 @@ impl GcodeMeta {
                 self.estimated_time = self.estimated_time.or(value
                     .parse::<f64>()
                     .ok()
-                    .filter(|s| s.is_finite() && *s >= 0.0)
-                    .map(Duration::from_secs_f64))
+                    .and_then(crate::state::wire_seconds))
             }
             "Filament used" => {
                 // Cura writes metres, e.g. "1.2345m".
@@ -182,23 +181,26 @@ impl GcodeMeta {
     }
 }
 
-/// Parses PrusaSlicer's `1d 2h 3m 4s` (any subset, in that order).
+/// Parses PrusaSlicer's `1d 2h 3m 4s` (any subset, in that order). Anything else, or a total
+/// beyond [`crate::state::MAX_WIRE_DURATION`], is `None`.
 fn parse_dhms(s: &str) -> Option<Duration> {
     let mut total = 0u64;
     let mut any = false;
     for part in s.split_whitespace() {
-        let (n, unit) = part.split_at(part.len().checked_sub(1)?);
+        let (n, unit) = part.split_at(part.char_indices().last()?.0);
         let n: u64 = n.parse().ok()?;
-        total += n * match unit {
+        let unit: u64 = match unit {
             "d" => 86_400,
             "h" => 3_600,
             "m" => 60,
             "s" => 1,
             _ => return None,
         };
+        total = total.checked_add(n.checked_mul(unit)?)?;
         any = true;
     }
-    any.then(|| Duration::from_secs(total))
+    let total = Duration::from_secs(total);
+    (any && total <= crate::state::MAX_WIRE_DURATION).then_some(total)
 }
 
 /// Sums a comma-separated list (multi-extruder files list one value per extruder).
@@ -244,6 +246,28 @@ mod tests {
         assert_eq!(parse_dhms("2d 1s"), Some(Duration::from_secs(172_801)));
         assert_eq!(parse_dhms("soon"), None);
         assert_eq!(sum_list("1.5, 2.5"), Some(4.0));
+    }
+
+    /// Numbers no slicer writes are absent, never a panic (`;TIME:1e300` used to reach
+    /// `Duration::from_secs_f64`, and a huge day count overflowed).
+    #[test]
+    fn huge_or_odd_times_are_absent() {
+        for text in [
+            ";TIME:1e300\n",
+            ";TIME:-5\n",
+            ";TIME:NaN\n",
+            ";TIME:inf\n",
+            "; estimated printing time (normal mode) = 99999999999999999d\n",
+            "; estimated printing time (normal mode) = 18446744073709551615s 1s\n",
+            "; estimated printing time (normal mode) = 5\u{e9}\n",
+        ] {
+            assert_eq!(GcodeMeta::parse_text(text).estimated_time, None, "{text:?}");
+        }
+        assert_eq!(
+            parse_dhms("3650d"),
+            Some(Duration::from_secs(3650 * 86_400))
+        );
+        assert_eq!(parse_dhms("3651d"), None, "beyond ten years");
     }
 
     fn block(kind: u16, params: &[u8], body: &[u8]) -> Vec<u8> {

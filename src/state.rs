@@ -364,6 +364,32 @@ pub struct Snapshot {
     pub bytes: bytes::Bytes,
 }
 
+/// The longest duration taken from a server or a file: ten years. Nothing a printer does lasts
+/// longer; a bigger number is not a measurement.
+pub const MAX_WIRE_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// Seconds as a server or a file gives them (elapsed, remaining, estimated), as a duration:
+/// `None` unless the number is finite, not negative and at most [`MAX_WIRE_DURATION`]. A
+/// value no one measured is absent, never a panic (`Duration::from_secs_f64` panics on
+/// `1e300`). Every adapter decodes durations through this.
+///
+/// ```
+/// use std::time::Duration;
+/// use polyprint::state::wire_seconds;
+///
+/// assert_eq!(wire_seconds(71.5), Some(Duration::from_secs_f64(71.5)));
+/// assert_eq!(wire_seconds(1e300), None);
+/// assert_eq!(wire_seconds(-1.0), None);
+/// assert_eq!(wire_seconds(f64::NAN), None);
+/// ```
+pub fn wire_seconds(secs: f64) -> Option<Duration> {
+    if secs.is_finite() && secs >= 0.0 && secs <= MAX_WIRE_DURATION.as_secs_f64() {
+        Some(Duration::from_secs_f64(secs))
+    } else {
+        None
+    }
+}
+
 /// Serialises `Option<Duration>` as whole seconds (float), for JSON readers.
 mod opt_secs {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -378,9 +404,7 @@ mod opt_secs {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let secs = Option::<f64>::deserialize(d)?;
-        Ok(secs
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64))
+        Ok(secs.and_then(super::wire_seconds))
     }
 }
 

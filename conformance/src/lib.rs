@@ -30,6 +30,7 @@
 pub mod cases;
 pub mod embedded;
 pub mod harness;
+pub mod hostile;
 pub mod live;
 pub mod mocked;
 pub mod outcome;

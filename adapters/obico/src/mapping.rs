@@ -39,8 +39,7 @@
 //! not yet acknowledged (`alerted_at`) → Failing, else the core's
 //! [`FailureVerdict::from_score`] on the score.
 
-use std::time::Duration;
-
+use polyprint::state::wire_seconds;
 use polyprint::{
     FailureDetection, FailureVerdict, Heater, HeaterReading, JobOutcome, JobProgress, JobRecord,
     PrinterState, PrinterStatus, Webcam,
@@ -145,11 +144,6 @@ fn heaters_of(status: &AgentStatus) -> Vec<HeaterReading> {
     out
 }
 
-fn secs(v: Option<f64>) -> Option<Duration> {
-    v.filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
-}
-
 fn job_of(agent: Option<&AgentStatus>, current: Option<&ObicoPrint>) -> Option<JobProgress> {
     let file = agent
         .and_then(|a| a.job.as_ref())
@@ -164,8 +158,10 @@ fn job_of(agent: Option<&AgentStatus>, current: Option<&ObicoPrint>) -> Option<J
             .and_then(|p| p.completion)
             .filter(|c| c.is_finite())
             .map(|c| c.clamp(0.0, 100.0)),
-        elapsed: secs(progress.and_then(|p| p.print_time)),
-        remaining: secs(progress.and_then(|p| p.print_time_left)),
+        elapsed: progress.and_then(|p| p.print_time).and_then(wire_seconds),
+        remaining: progress
+            .and_then(|p| p.print_time_left)
+            .and_then(wire_seconds),
         layer: agent
             .and_then(|a| a.current_layer_height)
             .filter(|l| l.is_finite() && *l >= 1.0)
@@ -289,6 +285,7 @@ pub fn record_of(print: &ObicoPrint) -> JobRecord {
 mod tests {
     use super::*;
     use crate::wire::{AgentFlags, AgentState};
+    use std::time::Duration;
 
     fn sample(name: &str) -> String {
         let path = format!(

@@ -30,8 +30,7 @@
 //!   verdict below 0.33 Ok, below 0.66 Warning, else Failing.
 //! * Features: see [`features_from`].
 
-use std::time::Duration;
-
+use polyprint::state::wire_seconds;
 use polyprint::{
     FailureDetection, FailureVerdict, Feature, Features, FileEntry, HeaterReading, JobProgress,
     Light, Limits, PrinterState, PrinterStatus, Webcam,
@@ -106,11 +105,6 @@ fn positive(v: Option<f64>) -> Option<f64> {
     v.filter(|v| v.is_finite() && *v > 0.0)
 }
 
-fn seconds(v: Option<f64>) -> Option<Duration> {
-    v.filter(|v| v.is_finite() && *v >= 0.0)
-        .map(Duration::from_secs_f64)
-}
-
 /// The common status of the plugin's status `Result` (see the module table).
 pub fn status_from(status: &OeStatus) -> PrinterStatus {
     let job_status = status.job_status.clone().unwrap_or_default();
@@ -154,8 +148,8 @@ pub fn status_from(status: &OeStatus) -> PrinterStatus {
                     .progress
                     .filter(|p| p.is_finite())
                     .map(|p| p.clamp(0.0, 100.0)),
-                elapsed: seconds(print.duration_sec),
-                remaining: seconds(print.time_left_sec),
+                elapsed: print.duration_sec.and_then(wire_seconds),
+                remaining: print.time_left_sec.and_then(wire_seconds),
                 layer: print.current_layer.filter(|l| *l > 0),
                 layer_count: print.total_layers.filter(|l| *l > 0),
                 filament_mm: positive(print.est_total_fil_used_mm),
@@ -248,6 +242,7 @@ pub fn names_file(node: &FileNode, path: &str) -> bool {
 mod tests {
     use super::*;
     use crate::wire::{CurrentPrint, Gadget, JobStatus, OeLight, ServiceStatus, Temps, WebcamList};
+    use std::time::Duration;
 
     fn with_state(word: &str) -> OeStatus {
         OeStatus {

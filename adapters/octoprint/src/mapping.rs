@@ -4,8 +4,7 @@
 //! operational") and `/api/job` into a [`PrinterStatus`]. The table it follows is in the crate
 //! docs. [`file_entries`] flattens a file listing.
 
-use std::time::Duration;
-
+use polyprint::state::wire_seconds;
 use polyprint::{FileEntry, Heater, HeaterReading, JobProgress, PrinterState, PrinterStatus};
 
 use crate::wire::{FileInfo, JobResponse, PrinterResponse, StateFlags, TempReading, Temperatures};
@@ -122,8 +121,8 @@ pub fn map_status(printer: Option<PrinterResponse>, job: JobResponse) -> Printer
                 .completion
                 .filter(|c| c.is_finite())
                 .map(|c| c.clamp(0.0, 100.0)),
-            elapsed: progress.print_time.and_then(secs),
-            remaining: progress.print_time_left.and_then(secs),
+            elapsed: progress.print_time.and_then(wire_seconds),
+            remaining: progress.print_time_left.and_then(wire_seconds),
             layer: None,
             layer_count: None,
             filament_mm: info.filament_length(),
@@ -152,10 +151,6 @@ pub fn heaters(temps: &Temperatures) -> Vec<HeaterReading> {
         .collect();
     out.sort_by_key(|h| h.heater);
     out
-}
-
-fn secs(s: f64) -> Option<Duration> {
-    (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s))
 }
 
 /// Flattens a listing (folders' `children` included) into the stored files of origin
@@ -192,7 +187,7 @@ pub fn file_entry(f: &FileInfo) -> FileEntry {
             .gcode_analysis
             .as_ref()
             .and_then(|a| a.estimated_print_time)
-            .and_then(secs),
+            .and_then(wire_seconds),
     }
 }
 
@@ -201,6 +196,7 @@ mod tests {
     use super::*;
     use crate::wire::{JobFile, JobInfo, PrinterState as WireState, Progress};
     use serde_json::json;
+    use std::time::Duration;
 
     fn flags(names: &[&str]) -> StateFlags {
         let mut v = serde_json::Map::new();

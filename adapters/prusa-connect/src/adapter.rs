@@ -368,7 +368,7 @@ fn file_entry(f: &wire::File) -> Option<FileEntry> {
             .as_ref()
             .and_then(|m| m.estimated_print_time)
             .filter(|s| *s > 0.0)
-            .map(Duration::from_secs_f64),
+            .and_then(polyprint::state::wire_seconds),
     })
 }
 
@@ -603,22 +603,22 @@ impl Backend for PrusaConnect {
             offset: None,
         };
         let page = self.client.printer_jobs(&self.uuid, &q).await?;
-        Ok(page
-            .items
-            .into_iter()
-            .take(limit)
-            .map(|j| JobRecord {
-                id: j.id.to_string(),
-                file: j
-                    .file
-                    .as_ref()
-                    .map(|f| f.display_name.clone().unwrap_or_else(|| f.name.clone()))
-                    .or(j.path.clone()),
-                outcome: state::job_outcome(&j.state),
-                started: j.start.map(|t| t as i64),
-                ended: j.end.map(|t| t as i64),
-            })
-            .collect())
+        Ok(page.items.iter().take(limit).map(record_of).collect())
+    }
+}
+
+/// A finished job as the common model has it.
+fn record_of(j: &wire::Job) -> JobRecord {
+    JobRecord {
+        id: j.id.to_string(),
+        file: j
+            .file
+            .as_ref()
+            .map(|f| f.display_name.clone().unwrap_or_else(|| f.name.clone()))
+            .or(j.path.clone()),
+        outcome: state::job_outcome(&j.state),
+        started: j.start.map(|t| t as i64),
+        ended: j.end.map(|t| t as i64),
     }
 }
 
@@ -643,5 +643,56 @@ mod tests {
         let p = PrusaConnect::new("http://127.0.0.1:1", "tok-secret", "u-1").unwrap();
         assert!(!format!("{p:?}").contains("tok-secret"));
         assert_eq!(p.capabilities(), declared_features());
+    }
+
+    fn sample(rel: &str) -> serde_json::Value {
+        let path = format!(
+            "{}/tests/fixtures/samples/prusa-connect/{rel}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Every leaf of the printer, job and file samples replaced by hostile values (`1e300` in
+    /// `estimated_print_time` used to panic): decoded or refused, mapped without a panic, and
+    /// durations absent rather than absurd.
+    #[test]
+    fn hostile_values_never_panic() {
+        use polyprint_conformance::hostile::mutations;
+        let mut mapped = 0;
+        for m in mutations(&sample("ha-prusa-connect/printer_detail.json")) {
+            if let Ok(p) = serde_json::from_value::<wire::Printer>(m) {
+                let s = state::status_of(&p);
+                let job = s.job.unwrap_or_default();
+                assert!(job
+                    .elapsed
+                    .is_none_or(|d| d <= polyprint::state::MAX_WIRE_DURATION));
+                assert!(job
+                    .remaining
+                    .is_none_or(|d| d <= polyprint::state::MAX_WIRE_DURATION));
+                mapped += 1;
+            }
+        }
+        let job = sample("ha-prusa-connect/jobs.json")["jobs"][0].clone();
+        for m in mutations(&job["file"]) {
+            if let Ok(f) = serde_json::from_value::<wire::File>(m) {
+                let e = file_entry(&f);
+                let t = e.and_then(|e| e.estimated_time);
+                assert!(t.is_none_or(|d| d <= polyprint::state::MAX_WIRE_DURATION));
+                mapped += 1;
+            }
+        }
+        for m in mutations(&job) {
+            if let Ok(j) = serde_json::from_value::<wire::Job>(m) {
+                record_of(&j);
+                mapped += 1;
+            }
+        }
+        assert!(mapped > 1000, "only {mapped} mutations decoded");
+        let mut huge = job["file"].clone();
+        huge["meta"]["estimated_print_time"] = serde_json::json!(1e300);
+        let f: wire::File = serde_json::from_value(huge).unwrap();
+        assert_eq!(file_entry(&f).unwrap().estimated_time, None);
     }
 }
