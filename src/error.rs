@@ -88,6 +88,30 @@ pub enum Error {
         /// The server's message.
         message: String,
     },
+    /// A command may have reached the printer, but its answer was lost: the connection was
+    /// reset or closed after the request went out, no answer came within the timeout, or a
+    /// gateway answered 502, 503 or 504 for it. The printer may or may not have carried it
+    /// out; read [`Printer::status`](crate::Printer::status) to find out before sending it
+    /// again. Never retried, never [`is_retryable`](Error::is_retryable).
+    #[error("the answer to {action} was lost ({message}): the printer may have carried it out; check its status before sending it again")]
+    OutcomeUnknown {
+        /// The command, e.g. `cancel` (or the request, `POST /api/job`).
+        action: String,
+        /// What happened to the answer.
+        message: String,
+    },
+    /// The server answered with a redirect polyprint does not follow: to another origin (the
+    /// credential would go with it), or for a command (a command never follows a redirect
+    /// and never changes method). Only the first request was sent.
+    #[error("{endpoint} answered {status} redirecting to {location}; not followed")]
+    Redirected {
+        /// The endpoint, without credentials.
+        endpoint: String,
+        /// The redirect status (301, 302, 303, 307, 308).
+        status: u16,
+        /// Where it pointed, without credentials or query.
+        location: String,
+    },
 }
 
 /// The kind of an [`Error`], without its details: stable for matching, JSON and exit codes.
@@ -114,6 +138,10 @@ pub enum ErrorKind {
     Protocol,
     /// [`Error::Api`]
     Api,
+    /// [`Error::OutcomeUnknown`]
+    OutcomeUnknown,
+    /// [`Error::Redirected`]
+    Redirected,
 }
 
 impl ErrorKind {
@@ -130,6 +158,8 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Api => "api",
+            ErrorKind::OutcomeUnknown => "outcome_unknown",
+            ErrorKind::Redirected => "redirected",
         }
     }
 }
@@ -148,17 +178,46 @@ impl Error {
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Protocol { .. } => ErrorKind::Protocol,
             Error::Api { .. } => ErrorKind::Api,
+            Error::OutcomeUnknown { .. } => ErrorKind::OutcomeUnknown,
+            Error::Redirected { .. } => ErrorKind::Redirected,
         }
     }
 
     /// Whether trying the same request again later may succeed: network trouble, timeouts,
     /// rate limits and the server's transient 5xx (502, 503, 504). The transport retries these
     /// itself for requests that are safe to repeat, and never for commands.
+    ///
+    /// A command's error is never a reason to resend it blindly. Where its answer was lost
+    /// (reset, closed or timed out after sending, or a gateway's 502, 503 or 504), the core
+    /// reports [`Error::OutcomeUnknown`], which is not retryable; what is left retryable
+    /// after a command is only what provably sent nothing (a connection never established,
+    /// a 429 asking to wait). [`Printer::status`](crate::Printer::status) tells what happened.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Unreachable { .. } | Error::Timeout { .. } | Error::RateLimited { .. } => true,
             Error::Api { status, .. } => matches!(status, 502..=504),
             _ => false,
+        }
+    }
+
+    /// What an error of the command `action` (`cancel`, `upload`) tells its caller: a
+    /// gateway's 502, 503 or 504 becomes [`Error::OutcomeUnknown`] (the printer behind it may
+    /// have received the command), and an OutcomeUnknown from the transport is named after
+    /// the command. Everything else is as it was. The core applies this to every command.
+    pub fn of_command(self, action: &str) -> Error {
+        match self {
+            Error::Api {
+                status: status @ 502..=504,
+                message,
+            } => Error::OutcomeUnknown {
+                action: action.to_string(),
+                message: format!("a gateway answered {status}: {message}"),
+            },
+            Error::OutcomeUnknown { message, .. } => Error::OutcomeUnknown {
+                action: action.to_string(),
+                message,
+            },
+            other => other,
         }
     }
 

@@ -83,6 +83,21 @@ pub enum Fault {
         /// How many requests.
         count: u32,
     },
+    /// The next `count` requests are answered with this redirect status (301, 302, 303, 307,
+    /// 308) and a `Location` (another origin, for the hostile cases), without being carried
+    /// out.
+    Redirect {
+        /// The redirect status.
+        status: u16,
+        /// Where to.
+        location: String,
+        /// How many requests.
+        count: u32,
+    },
+    /// A counted fault (status, malformed, truncated, drop, redirect) that applies to commands
+    /// only (any method but GET and HEAD): reads in between pass untouched and do not use it
+    /// up. [`MockServer::inject`] panics on any other fault inside.
+    OnCommands(Box<Fault>),
     /// Every request waits this long before its answer, until cleared.
     Latency(Duration),
     /// Requests are never answered (within an hour), until cleared.
@@ -132,12 +147,21 @@ impl Respond for Responder {
             } else if f.expired_auth {
                 Some(Fault::ExpiredAuth)
             } else if let Some((fault, left)) = f.queue.front_mut() {
-                let fault = fault.clone();
-                *left -= 1;
-                if *left == 0 {
-                    f.queue.pop_front();
+                let read = matches!(request.method.as_str(), "GET" | "HEAD");
+                match fault {
+                    Fault::OnCommands(_) if read => None,
+                    _ => {
+                        let fault = match fault {
+                            Fault::OnCommands(inner) => (**inner).clone(),
+                            other => other.clone(),
+                        };
+                        *left -= 1;
+                        if *left == 0 {
+                            f.queue.pop_front();
+                        }
+                        Some(fault)
+                    }
                 }
-                Some(fault)
             } else {
                 None
             };
@@ -174,12 +198,16 @@ impl Respond for Responder {
             }
             // A panic in a responder ends hyper's connection task: the client sees the
             // connection closed with no response, which is exactly a dropped connection.
+            Some(Fault::Redirect {
+                status, location, ..
+            }) => ResponseTemplate::new(status).insert_header("location", location.as_str()),
             Some(Fault::Drop { .. }) => {
                 std::panic::resume_unwind(Box::new("polyprint mock: dropping the connection"))
             }
             Some(Fault::Hang) => ResponseTemplate::new(200).set_delay(Duration::from_secs(3600)),
             Some(Fault::ExpiredAuth) => (self.auth_failure)(),
             Some(Fault::Latency(_)) => unreachable!("latency is not queued"),
+            Some(Fault::OnCommands(_)) => unreachable!("unwrapped when taken from the queue"),
         };
         match latency {
             Some(d) => template.set_delay(d),
@@ -312,9 +340,23 @@ impl MockServer {
             Fault::Status { count, .. }
             | Fault::Malformed { count }
             | Fault::Truncated { count }
-            | Fault::Drop { count } => {
+            | Fault::Drop { count }
+            | Fault::Redirect { count, .. } => {
                 if count > 0 {
                     f.queue.push_back((fault, count));
+                }
+            }
+            Fault::OnCommands(inner) => {
+                let count = match &*inner {
+                    Fault::Status { count, .. }
+                    | Fault::Malformed { count }
+                    | Fault::Truncated { count }
+                    | Fault::Drop { count }
+                    | Fault::Redirect { count, .. } => *count,
+                    other => panic!("Fault::OnCommands takes a counted fault, not {other:?}"),
+                };
+                if count > 0 {
+                    f.queue.push_back((Fault::OnCommands(inner), count));
                 }
             }
         }

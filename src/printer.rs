@@ -473,7 +473,8 @@ where
     let command = build(&backend.known_limits())?;
     debug_assert_eq!(command.feature(), feature);
     tracing::debug!(command = command.name(), backend = %backend.describe().backend, "command");
-    backend.run(command).await
+    let name = command.name();
+    backend.run(command).await.map_err(|e| e.of_command(name))
 }
 
 #[async_trait]
@@ -528,7 +529,9 @@ impl<B: Backend + ?Sized> Printer for B {
     async fn upload(&self, upload: Upload) -> Result<FileEntry> {
         self.require(Feature::FileUpload).await?;
         let checked = CheckedUpload::new(upload, self.accepted_extensions()).await?;
-        self.send_file(checked).await
+        self.send_file(checked)
+            .await
+            .map_err(|e| e.of_command("upload"))
     }
     async fn delete_file(&self, path: &str) -> Result<()> {
         guarded(self, Feature::FileDelete, |_| {

@@ -347,6 +347,20 @@ pub fn encode_path(path: &str) -> String {
         .join("/")
 }
 
+/// How many redirects within the configured origin a read follows.
+const MAX_REDIRECTS: u32 = 5;
+
+/// A URL as it may be shown: scheme, host, port and path, without userinfo, query or
+/// fragment (where credentials hide).
+pub fn shown_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?;
     v.trim().parse::<u64>().ok().map(Duration::from_secs)
@@ -385,6 +399,10 @@ pub fn build_client(config: &HttpConfig) -> Result<reqwest::Client> {
         .timeout(config.request_timeout)
         .pool_idle_timeout(Duration::from_secs(60))
         .tcp_nodelay(true)
+        // Redirects are the transport's to decide (see `Transport::send`): reqwest would carry
+        // custom credential headers such as X-Api-Key to another origin, and turn a POST into
+        // a GET.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("polyprint/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| Error::invalid("HTTP client", e.to_string()))
@@ -528,7 +546,55 @@ impl Transport {
     }
 
     async fn send_once(&self, request: &mut Request, attempt: u32) -> Result<Response> {
-        let url = self.url(&request.path)?;
+        let mut url = self.url(&request.path)?;
+        let mut hops = 0;
+        loop {
+            let response = self.send_to(request, url.clone(), attempt).await?;
+            let Some(next) = self.redirect_target(&response, &url) else {
+                return Ok(response);
+            };
+            // A read follows a redirect within the configured origin, a few times; nothing
+            // else follows one: not a command (it would be sent again, maybe as a GET), not a
+            // read sent elsewhere (the credential would follow it or the answer be someone
+            // else's).
+            let followable = request.idempotency == Idempotency::Safe
+                && matches!(request.method, Method::GET | Method::HEAD)
+                && self.same_origin(&next)
+                && hops < MAX_REDIRECTS;
+            if !followable {
+                return Err(Error::Redirected {
+                    endpoint: self.endpoint.to_string(),
+                    status: response.status,
+                    location: shown_url(&next),
+                });
+            }
+            hops += 1;
+            url = next;
+        }
+    }
+
+    /// Where a redirect answer points, resolved against the request's URL; `None` for any
+    /// other answer.
+    fn redirect_target(&self, response: &Response, from: &Url) -> Option<Url> {
+        if !matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+            return None;
+        }
+        let location = response
+            .headers
+            .get(reqwest::header::LOCATION)?
+            .to_str()
+            .ok()?;
+        from.join(location.trim()).ok()
+    }
+
+    /// Whether `url` is on the configured origin (scheme, host and port).
+    fn same_origin(&self, url: &Url) -> bool {
+        url.scheme() == self.base.scheme()
+            && url.host_str() == self.base.host_str()
+            && url.port_or_known_default() == self.base.port_or_known_default()
+    }
+
+    async fn send_to(&self, request: &mut Request, url: Url, attempt: u32) -> Result<Response> {
         let span = tracing::debug_span!(
             "http",
             method = %request.method,
@@ -540,9 +606,8 @@ impl Transport {
         let started = Instant::now();
         // Credentials go only to the configured origin, never to another host a server
         // pointed us at (a webcam image URL, a download link).
-        let same_origin = url.scheme() == self.base.scheme()
-            && url.host_str() == self.base.host_str()
-            && url.port_or_known_default() == self.base.port_or_known_default();
+        let same_origin = self.same_origin(&url);
+        let command = request.idempotency == Idempotency::Command;
         async {
             let mut builder = self.client.request(request.method.clone(), url);
             if !request.no_auth && same_origin {
@@ -590,6 +655,22 @@ impl Transport {
             let result = builder.send().await;
             let mut response = match result {
                 Ok(r) => r,
+                Err(e) if command && !e.is_connect() => {
+                    // The request may have gone out; its answer did not come back.
+                    return Err(Error::OutcomeUnknown {
+                        action: format!(
+                            "{} /{}",
+                            request.method,
+                            request
+                                .path
+                                .split('?')
+                                .next()
+                                .unwrap_or("")
+                                .trim_start_matches('/')
+                        ),
+                        message: self.map_error(e).to_string(),
+                    });
+                }
                 Err(e) => return Err(self.map_error(e)),
             };
             let status = response.status().as_u16();
@@ -851,6 +932,126 @@ mod tests {
         assert_eq!(at_home.headers.get("x-api-key").unwrap(), "k");
         let elsewhere = &other.received_requests().await.unwrap()[0];
         assert!(elsewhere.headers.get("x-api-key").is_none());
+    }
+
+    #[tokio::test]
+    async fn redirects_stay_home_and_commands_never_follow_one() {
+        let home = MockServer::start().await;
+        let other = MockServer::start().await;
+        let away = |p: &str| format!("{}/{p}?apikey=sekrit", other.uri());
+        Mock::given(method("GET"))
+            .and(path("/moved"))
+            .respond_with(ResponseTemplate::new(302).insert_header("location", "/here"))
+            .mount(&home)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/here"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+            .mount(&home)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/away"))
+            .respond_with(ResponseTemplate::new(302).insert_header("location", away("steal")))
+            .mount(&home)
+            .await;
+        for status in [301u16, 302, 303, 307, 308] {
+            Mock::given(method("POST"))
+                .and(path(format!("/cmd{status}")))
+                .respond_with(ResponseTemplate::new(status).insert_header("location", away("cmd")))
+                .mount(&home)
+                .await;
+        }
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&other)
+            .await;
+        let auth = Auth::Header(HeaderName::from_static("x-api-key"), Secret::new("sekrit"));
+        let t = Transport::new(&home.uri(), auth, fast()).unwrap();
+        // A read follows a redirect within its origin.
+        assert_eq!(t.send(Request::get("moved")).await.unwrap().status, 200);
+        // Not to another origin: the credential would go with it.
+        let err = t.send(Request::get("away")).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Redirected { status: 302, location, .. } if location.ends_with("/steal")),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("sekrit"), "{err}");
+        assert!(!err.is_retryable());
+        // A command follows none, changes no method, and is sent once.
+        for status in [301u16, 302, 303, 307, 308] {
+            let err = t
+                .send(Request::command(
+                    format!("/cmd{status}"),
+                    Body::json(&serde_json::json!({"command": "pause"})),
+                ))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::Redirected { status: s, .. } if s == status),
+                "{err}"
+            );
+        }
+        assert!(other.received_requests().await.unwrap().is_empty());
+        let posts = home
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.method.as_str() == "POST")
+            .count();
+        assert_eq!(posts, 5);
+    }
+
+    /// A server that reads each request and closes the connection without an answer, or
+    /// after `delay`; counts the connections.
+    async fn answerless(delay: Option<Duration>) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = count.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = socket.read(&mut buf).await;
+                    if let Some(d) = delay {
+                        tokio::time::sleep(d).await;
+                    }
+                });
+            }
+        });
+        (url, count)
+    }
+
+    #[tokio::test]
+    async fn a_command_whose_answer_is_lost_is_outcome_unknown_and_sent_once() {
+        for delay in [None, Some(Duration::from_secs(5))] {
+            let (url, connections) = answerless(delay).await;
+            let t = Transport::new(&url, Auth::None, fast()).unwrap();
+            let err = t
+                .send(Request::command(
+                    "api/job",
+                    Body::json(&serde_json::json!({})),
+                ))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, Error::OutcomeUnknown { action, .. } if action == "POST /api/job"),
+                "{delay:?}: {err}"
+            );
+            assert!(!err.is_retryable());
+            assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+            let named = err.of_command("cancel");
+            assert!(named.to_string().contains("cancel"), "{named}");
+        }
+        // A read is retried, and is never "outcome unknown".
+        let (url, connections) = answerless(None).await;
+        let t = Transport::new(&url, Auth::None, fast()).unwrap();
+        let err = t.send(Request::get("api/job")).await.unwrap_err();
+        assert_ne!(err.kind(), crate::ErrorKind::OutcomeUnknown, "{err}");
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 4);
     }
 
     #[tokio::test]

@@ -24,6 +24,8 @@ Exit codes:
   3  printer busy or in the wrong state (already printing, nothing to pause, ...)
   4  anything else: authentication, server or protocol errors, unsupported features,
      invalid input, a destructive command without --confirm, configuration errors
+  5  outcome unknown: a command's answer was lost after it was sent (reset, timeout, a
+     gateway's 502-504); the printer may have carried it out: check `polyprint status`
 
 Destructive commands (print, cancel, gcode) do nothing without --confirm (exit 4, code
 \"confirmation_required\"); no request is sent. polyprint never retries a command.

@@ -20,6 +20,8 @@ pub enum Exit {
     State = 3,
     /// 4: anything else (auth, server, protocol, unsupported, invalid input, configuration).
     Other = 4,
+    /// 5: a command's answer was lost: the printer may or may not have carried it out.
+    OutcomeUnknown = 5,
 }
 
 /// A command's failure: a stable code, one line a person can act on, and the exit code.
@@ -96,13 +98,21 @@ pub fn exit_for(err: &Error) -> Exit {
         // too many bytes.
         ErrorKind::InvalidArgument if CheckedUpload::refused_file(err) => Exit::File,
         ErrorKind::InvalidState => Exit::State,
+        ErrorKind::OutcomeUnknown => Exit::OutcomeUnknown,
         _ => Exit::Other,
     }
 }
 
 impl From<Error> for CliError {
     fn from(err: Error) -> CliError {
-        CliError::new(err.kind().code(), exit_for(&err), err.to_string())
+        let message = match &err {
+            Error::OutcomeUnknown { action, message } => format!(
+                "the printer may have carried out {action}: its answer was lost ({message}); \
+                 check `polyprint status` before sending it again"
+            ),
+            _ => err.to_string(),
+        };
+        CliError::new(err.kind().code(), exit_for(&err), message)
     }
 }
 

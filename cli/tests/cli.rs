@@ -463,6 +463,7 @@ fn help_documents_the_exit_codes() {
     for needle in [
         "Exit codes:",
         "3  printer busy",
+        "5  outcome unknown",
         "--confirm",
         "POLYPRINT_CONFIG",
     ] {
@@ -504,4 +505,27 @@ async fn an_offline_printer_is_exit_1_for_commands_and_a_state_for_status() {
     assert_eq!((exit, code(&v)), (1, "offline"), "{v}");
     let (exit, v) = doc(&run_async(mock_args(&mock, &key, &["preflight"]), vec![]).await);
     assert_eq!((exit, code(&v)), (1, "offline"), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_whose_answer_is_lost_is_exit_5_and_says_to_check_the_status() {
+    use polyprint::mockserver::Fault;
+    let printer = VirtualPrinter::new();
+    printer.lock().start(polyprint::sim::DEMO_FILE).unwrap();
+    let mock = OctoPrintMock::start(printer).await;
+    let key = mock.api_key().to_string();
+    // The pause reaches the server, and its connection is closed with no answer.
+    mock.server().inject(Fault::Drop { count: 1 });
+    let (exit, v) = doc(&run_async(mock_args(&mock, &key, &["pause"]), vec![]).await);
+    assert_eq!((exit, code(&v)), (5, "outcome_unknown"), "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("polyprint status"), "{message}");
+    assert!(message.contains("pause"), "{message}");
+    let posts = mock
+        .server()
+        .journal()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 1, "sent once, never retried");
 }

@@ -173,9 +173,11 @@ pub async fn case_read_after_drop(t: &Target, _h: &dyn Harness) -> Outcome {
     )
 }
 
-type CommandCall = for<'a> fn(&'a dyn Printer) -> BoxFuture<'a, polyprint::Result<()>>;
+/// One command, called on a printer.
+pub(crate) type CommandCall = for<'a> fn(&'a dyn Printer) -> BoxFuture<'a, polyprint::Result<()>>;
 
-fn commands() -> Vec<(&'static str, Feature, CommandCall)> {
+/// The commands the fault cases send, each with its feature.
+pub(crate) fn commands() -> Vec<(&'static str, Feature, CommandCall)> {
     fn pause(p: &dyn Printer) -> BoxFuture<'_, polyprint::Result<()>> {
         Box::pin(p.pause())
     }
@@ -227,6 +229,9 @@ pub async fn case_command_sent_once(t: &Target, _h: &dyn Harness) -> Outcome {
                 let sent: Vec<_> = journal.iter().filter(|r| r.method != "GET").collect();
                 let check = match r {
                     Ok(()) => Err(Outcome::fail(format!("{name} under a 503 returned Ok"))),
+                    Err(e) if e.is_retryable() => Err(Outcome::fail(format!(
+                        "{name} under a 503: {e} is retryable; a command's error never is"
+                    ))),
                     Err(_) => ensure(sent.len() == 1 && sent[0].faulted, || {
                         let all: Vec<String> = journal
                             .iter()

@@ -33,6 +33,7 @@ pub mod controls;
 pub mod errors;
 pub mod faults;
 pub mod files;
+pub mod hostile;
 pub mod input;
 pub mod lifecycle;
 pub mod status;
@@ -120,6 +121,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(controls::cases());
     cases.extend(errors::cases());
     cases.extend(faults::cases());
+    cases.extend(hostile::cases());
     cases.extend(input::cases());
     cases.extend(unsupported::cases());
     cases

@@ -1,0 +1,184 @@
+//! A hostile server, through the mock's fault injection: answers lost after a command went
+//! out, and redirects to another origin on reads and on commands. No command is sent twice,
+//! a lost answer is OutcomeUnknown (never "unreachable", never retryable), no credential
+//! reaches another origin, and a redirected command is never reported as done.
+
+use polyprint::mockserver::{Fault, Recorded};
+use polyprint::ErrorKind;
+use wiremock::{Mock, MockServer as Catcher, ResponseTemplate};
+
+use crate::cases::faults::{commands, served, CommandCall};
+use crate::cases::{none, Case};
+use crate::harness::{Harness, Target};
+use crate::outcome::{ensure, expect_err, expect_ok, finish, Outcome, Step};
+
+/// The commands this target has, with their names, in an order the virtual printer can take
+/// them: those for an idle printer first (the faults keep them from being carried out).
+async fn supported(t: &Target) -> Step<Vec<(&'static str, CommandCall)>> {
+    let features = expect_ok(t.printer.features().await, "features")?;
+    let mut list: Vec<_> = commands()
+        .into_iter()
+        .filter(|(_, f, _)| features.contains(*f))
+        .map(|(name, _, call)| (name, call))
+        .collect();
+    list.sort_by_key(|(name, _)| needs_a_job(name));
+    if list.is_empty() {
+        return Err(Outcome::skip(
+            "no command among pause, cancel, start, set_target",
+        ));
+    }
+    Ok(list)
+}
+
+/// Whether the command is for a printer with a job (pause, cancel).
+fn needs_a_job(name: &str) -> bool {
+    matches!(name, "pause" | "cancel")
+}
+
+/// Puts the virtual printer where the command makes sense, so a backend that checks the
+/// state first (Prusa Connect) sends it: a print for pause and cancel.
+fn prepare(t: &Target, name: &str) -> Step {
+    let (control, _) = served(t)?;
+    let mut p = control.printer().lock();
+    if needs_a_job(name) && p.view().job.is_none() {
+        p.start(polyprint::sim::DEMO_FILE)
+            .map_err(|e| Outcome::fail(format!("starting a print for {name}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// The command requests (any method but GET) in a journal.
+fn command_requests(journal: &[Recorded]) -> Vec<&Recorded> {
+    journal.iter().filter(|r| r.method != "GET").collect()
+}
+
+/// Each command whose connection is closed after the request, with no answer: exactly one
+/// request, and OutcomeUnknown (the printer may have it), not retryable.
+pub async fn case_command_answer_lost(t: &Target, _h: &dyn Harness) -> Outcome {
+    finish(
+        async {
+            let (_, server) = served(t)?;
+            for (name, call) in supported(t).await? {
+                prepare(t, name)?;
+                server.clear_faults();
+                server.clear_journal();
+                server.inject(Fault::OnCommands(Box::new(Fault::Drop { count: 1 })));
+                let r = call(t.printer.as_ref()).await;
+                server.clear_faults();
+                let e = expect_err(r, ErrorKind::OutcomeUnknown, name)?;
+                ensure(!e.is_retryable(), || format!("{name}: {e} is retryable"))?;
+                let journal = server.journal();
+                let sent = command_requests(&journal);
+                ensure(sent.len() == 1, || {
+                    format!("{name} with its answer lost sent {} requests", sent.len())
+                })?;
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// A server on another origin that records what reaches it.
+async fn catcher() -> Catcher {
+    let c = Catcher::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&c)
+        .await;
+    c
+}
+
+/// Reads redirected (302) to another origin: an error of its own kind, and nothing at all
+/// reaches the other origin (so neither does the credential).
+pub async fn case_read_redirected_away(t: &Target, _h: &dyn Harness) -> Outcome {
+    finish(
+        async {
+            let (_, server) = served(t)?;
+            let away = catcher().await;
+            server.inject(Fault::Redirect {
+                status: 302,
+                location: format!("{}/elsewhere?token=stolen", away.uri()),
+                count: 20,
+            });
+            let r = t.printer.status().await;
+            server.clear_faults();
+            let e = expect_err(r, ErrorKind::Redirected, "status() redirected away")?;
+            ensure(!e.to_string().contains("stolen"), || {
+                format!("the error shows the redirect's query: {e}")
+            })?;
+            let reached = away.received_requests().await.unwrap_or_default();
+            ensure(reached.is_empty(), || {
+                format!("{} requests reached the other origin", reached.len())
+            })
+        }
+        .await,
+    )
+}
+
+/// Each command answered with a 301, 302, 307 or 308 to another origin: not reported as
+/// done, sent once, not re-sent there (with or without the credential, as any method).
+pub async fn case_command_redirected_away(t: &Target, _h: &dyn Harness) -> Outcome {
+    finish(
+        async {
+            let (_, server) = served(t)?;
+            let away = catcher().await;
+            for (name, call) in supported(t).await? {
+                for status in [301u16, 302, 307, 308] {
+                    prepare(t, name)?;
+                    server.clear_faults();
+                    server.clear_journal();
+                    server.inject(Fault::OnCommands(Box::new(Fault::Redirect {
+                        status,
+                        location: format!("{}/{name}", away.uri()),
+                        count: 1,
+                    })));
+                    let r = call(t.printer.as_ref()).await;
+                    server.clear_faults();
+                    expect_err(
+                        r,
+                        ErrorKind::Redirected,
+                        &format!("{name} under a {status}"),
+                    )?;
+                    let journal = server.journal();
+                    let sent = command_requests(&journal);
+                    ensure(sent.len() == 1, || {
+                        format!("{name} under a {status} sent {} requests", sent.len())
+                    })?;
+                }
+            }
+            let reached = away.received_requests().await.unwrap_or_default();
+            ensure(reached.is_empty(), || {
+                format!("{} requests reached the other origin", reached.len())
+            })
+        }
+        .await,
+    )
+}
+
+/// This group's cases, each with the features and control it needs.
+pub fn cases() -> Vec<Case> {
+    vec![
+        case!(
+            "hostile.command_answer_lost",
+            none(),
+            ServedMock,
+            false,
+            case_command_answer_lost
+        ),
+        case!(
+            "hostile.read_redirected_away",
+            none(),
+            ServedMock,
+            false,
+            case_read_redirected_away
+        ),
+        case!(
+            "hostile.command_redirected_away",
+            none(),
+            ServedMock,
+            false,
+            case_command_redirected_away
+        ),
+    ]
+}
