@@ -138,8 +138,14 @@ impl RetryPolicy {
 pub struct HttpConfig {
     /// Time to establish a connection.
     pub connect_timeout: Duration,
-    /// Time for a whole request, body included (uploads use [`HttpConfig::upload_timeout`]).
+    /// Time for one attempt of a request, body included (uploads use
+    /// [`HttpConfig::upload_timeout`]).
     pub request_timeout: Duration,
+    /// Time for a whole call: every attempt, backoff and `Retry-After` wait of one request
+    /// together (uploads excepted: they have [`HttpConfig::upload_timeout`]). A wait the
+    /// deadline cannot cover is not started; an attempt is cut short where it would outlast
+    /// it, and the [`Error::Timeout`] then says how long the call took.
+    pub deadline: Duration,
     /// Time for a whole upload.
     pub upload_timeout: Duration,
     /// Retries for safe requests.
@@ -157,6 +163,7 @@ impl Default for HttpConfig {
         HttpConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
+            deadline: Duration::from_secs(30),
             upload_timeout: Duration::from_secs(3600),
             retry: RetryPolicy::default(),
             max_response_bytes: 16 << 20,
@@ -503,9 +510,15 @@ impl Transport {
         };
         let mut request = request;
         let mut attempt = 1;
+        let started = Instant::now();
+        let deadline = self.config.deadline;
         loop {
             let last = attempt >= attempts;
-            let outcome = self.send_once(&mut request, attempt).await;
+            let left = deadline.saturating_sub(started.elapsed());
+            let outcome = self
+                .send_once(&mut request, attempt, self.config.request_timeout.min(left))
+                .await;
+            let left = deadline.saturating_sub(started.elapsed());
             let wait = match &outcome {
                 _ if last => None,
                 Ok(r) if self.config.retry.retry_statuses.contains(&r.status) => {
@@ -519,13 +532,26 @@ impl Transport {
                 _ => None,
             };
             match wait {
-                None => return outcome,
+                // A wait the deadline cannot cover (and the attempt after it) is not started.
+                Some(d) if d >= left => return self.bounded(outcome, started),
+                None => return self.bounded(outcome, started),
                 Some(d) => {
                     tracing::debug!(attempt, delay_ms = d.as_millis() as u64, "retrying");
                     tokio::time::sleep(d).await;
                     attempt += 1;
                 }
             }
+        }
+    }
+
+    /// A call's final outcome; a timeout says how long the whole call took.
+    fn bounded(&self, outcome: Result<Response>, started: Instant) -> Result<Response> {
+        match outcome {
+            Err(Error::Timeout { endpoint, .. }) => Err(Error::Timeout {
+                endpoint,
+                after: started.elapsed(),
+            }),
+            other => other,
         }
     }
 
@@ -545,11 +571,16 @@ impl Transport {
         self.send_ok(Request::get(path)).await?.json()
     }
 
-    async fn send_once(&self, request: &mut Request, attempt: u32) -> Result<Response> {
+    async fn send_once(
+        &self,
+        request: &mut Request,
+        attempt: u32,
+        timeout: Duration,
+    ) -> Result<Response> {
         let mut url = self.url(&request.path)?;
         let mut hops = 0;
         loop {
-            let response = self.send_to(request, url.clone(), attempt).await?;
+            let response = self.send_to(request, url.clone(), attempt, timeout).await?;
             let Some(next) = self.redirect_target(&response, &url) else {
                 return Ok(response);
             };
@@ -594,7 +625,13 @@ impl Transport {
             && url.port_or_known_default() == self.base.port_or_known_default()
     }
 
-    async fn send_to(&self, request: &mut Request, url: Url, attempt: u32) -> Result<Response> {
+    async fn send_to(
+        &self,
+        request: &mut Request,
+        url: Url,
+        attempt: u32,
+        timeout: Duration,
+    ) -> Result<Response> {
         let span = tracing::debug_span!(
             "http",
             method = %request.method,
@@ -609,7 +646,10 @@ impl Transport {
         let same_origin = self.same_origin(&url);
         let command = request.idempotency == Idempotency::Command;
         async {
-            let mut builder = self.client.request(request.method.clone(), url);
+            let mut builder = self
+                .client
+                .request(request.method.clone(), url)
+                .timeout(timeout);
             if !request.no_auth && same_origin {
                 if let Some((name, value)) = &self.auth_header {
                     builder = builder.header(name.clone(), value.clone());
@@ -668,15 +708,15 @@ impl Transport {
                                 .unwrap_or("")
                                 .trim_start_matches('/')
                         ),
-                        message: self.map_error(e).to_string(),
+                        message: self.map_error(e, timeout).to_string(),
                     });
                 }
-                Err(e) => return Err(self.map_error(e)),
+                Err(e) => return Err(self.map_error(e, timeout)),
             };
             let status = response.status().as_u16();
             tracing::Span::current().record("status", status);
             let headers = std::mem::take(response.headers_mut());
-            let body = self.read_capped(response).await?;
+            let body = self.read_capped(response, timeout).await?;
             tracing::Span::current().record("ms", started.elapsed().as_millis() as u64);
             tracing::debug!("response");
             Ok(Response {
@@ -689,9 +729,9 @@ impl Transport {
         .await
     }
 
-    async fn read_capped(&self, response: reqwest::Response) -> Result<Bytes> {
+    async fn read_capped(&self, response: reqwest::Response, timeout: Duration) -> Result<Bytes> {
         let cap = self.config.max_response_bytes;
-        let body_error = |e: reqwest::Error, read: usize| match self.map_error(e) {
+        let body_error = |e: reqwest::Error, read: usize| match self.map_error(e, timeout) {
             Error::Timeout { endpoint, after } => Error::Timeout { endpoint, after },
             other => Error::protocol(format!(
                 "response body ended early or was corrupt after {read} bytes: {other}"
@@ -721,14 +761,14 @@ impl Transport {
         Ok(buf.freeze())
     }
 
-    fn map_error(&self, e: reqwest::Error) -> Error {
+    fn map_error(&self, e: reqwest::Error, timeout: Duration) -> Error {
         let endpoint = self.endpoint.to_string();
         let e = e.without_url();
         let message = error_chain(&e);
         if e.is_timeout() {
             Error::Timeout {
                 endpoint,
-                after: self.config.request_timeout,
+                after: timeout,
             }
         } else if e.is_body() || e.is_decode() {
             Error::protocol(message)
@@ -1023,6 +1063,54 @@ mod tests {
             }
         });
         (url, count)
+    }
+
+    /// A silent server: the call ends at its deadline, attempts cut short to fit, and the
+    /// error says how long the call took (it said the per-attempt timeout while the call
+    /// took four of them).
+    #[tokio::test]
+    async fn one_deadline_bounds_every_attempt_and_wait() {
+        let (url, connections) = answerless(Some(Duration::from_secs(60))).await;
+        let config = HttpConfig {
+            request_timeout: Duration::from_millis(300),
+            deadline: Duration::from_millis(700),
+            ..fast()
+        };
+        let t = Transport::new(&url, Auth::None, config).unwrap();
+        let started = Instant::now();
+        let err = t.send(Request::get("api/printer")).await.unwrap_err();
+        let took = started.elapsed();
+        let Error::Timeout { after, .. } = err else {
+            panic!("{err}")
+        };
+        assert!(after >= Duration::from_millis(590), "{after:?}");
+        assert!(after <= took, "{after:?} > {took:?}");
+        // Two full attempts and a third cut to what was left (two on a slow machine): not
+        // the four the retry policy allows.
+        let n = connections.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((2..=3).contains(&n), "{n} attempts");
+    }
+
+    /// A Retry-After longer than what is left of the deadline is not waited for.
+    #[tokio::test]
+    async fn retry_after_beyond_the_deadline_is_not_waited_for() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "2"))
+            .mount(&server)
+            .await;
+        let config = HttpConfig {
+            deadline: Duration::from_secs(1),
+            retry: RetryPolicy {
+                max_retry_after: Duration::from_secs(10),
+                ..fast().retry
+            },
+            ..fast()
+        };
+        let t = Transport::new(&server.uri(), Auth::None, config).unwrap();
+        let r = t.send(Request::get("x")).await.unwrap();
+        assert_eq!(r.status, 503);
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
     }
 
     #[tokio::test]

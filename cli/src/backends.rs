@@ -127,7 +127,8 @@ pub async fn serve(
     Ok((connected, Some(mock)))
 }
 
-/// The transport settings for this run: `--timeout` bounds each request.
+/// The transport settings for this run: `--timeout` bounds each call to the printer's
+/// service as a whole (every attempt and wait of it, uploads included).
 pub fn http_config(timeout: Option<f64>) -> Result<HttpConfig, CliError> {
     let mut http = HttpConfig::default();
     if let Some(secs) = timeout {
@@ -138,6 +139,8 @@ pub fn http_config(timeout: Option<f64>) -> Result<HttpConfig, CliError> {
         }
         let t = Duration::from_secs_f64(secs);
         http.request_timeout = t;
+        http.deadline = t;
+        http.upload_timeout = t;
         http.connect_timeout = http.connect_timeout.min(t);
     }
     Ok(http)

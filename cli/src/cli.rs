@@ -100,7 +100,7 @@ pub struct Global {
     /// The backend's printer id (Prusa Connect UUID, Obico id).
     #[arg(long, global = true, env = "POLYPRINT_PRINTER_ID", value_name = "ID")]
     pub printer_id: Option<String>,
-    /// Seconds to wait for each request.
+    /// Seconds any one call to the printer's service may take, retries and uploads included.
     #[arg(long, global = true, value_name = "SECONDS")]
     pub timeout: Option<f64>,
 }
