@@ -221,6 +221,65 @@ impl Error {
         }
     }
 
+    /// The same error with every secret in `secrets` replaced by `***` in its texts: a server
+    /// that echoes the request (its headers, its credential) into an error body cannot get a
+    /// credential into a message. Secrets shorter than four characters are left alone (they
+    /// would shred ordinary words). The core applies this to every error of every backend
+    /// ([`Backend::secrets`](crate::Backend::secrets)).
+    pub fn scrub(self, secrets: &[crate::transport::Secret]) -> Error {
+        let clean = |mut text: String| {
+            for s in secrets.iter().map(|s| s.expose()).filter(|s| s.len() >= 4) {
+                if text.contains(s) {
+                    text = text.replace(s, "***");
+                }
+            }
+            text
+        };
+        match self {
+            Error::Unsupported { feature, backend } => Error::Unsupported { feature, backend },
+            Error::InvalidArgument { what, reason } => Error::InvalidArgument {
+                what: clean(what),
+                reason: clean(reason),
+            },
+            Error::InvalidState { message } => Error::InvalidState {
+                message: clean(message),
+            },
+            Error::NotFound { what } => Error::NotFound { what: clean(what) },
+            Error::Auth { message } => Error::Auth {
+                message: clean(message),
+            },
+            Error::RateLimited { retry_after } => Error::RateLimited { retry_after },
+            Error::Unreachable { endpoint, message } => Error::Unreachable {
+                endpoint: clean(endpoint),
+                message: clean(message),
+            },
+            Error::Timeout { endpoint, after } => Error::Timeout {
+                endpoint: clean(endpoint),
+                after,
+            },
+            Error::Protocol { message } => Error::Protocol {
+                message: clean(message),
+            },
+            Error::Api { status, message } => Error::Api {
+                status,
+                message: clean(message),
+            },
+            Error::OutcomeUnknown { action, message } => Error::OutcomeUnknown {
+                action: clean(action),
+                message: clean(message),
+            },
+            Error::Redirected {
+                endpoint,
+                status,
+                location,
+            } => Error::Redirected {
+                endpoint: clean(endpoint),
+                status,
+                location: clean(location),
+            },
+        }
+    }
+
     /// Shorthand for [`Error::InvalidArgument`].
     pub fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidArgument {
@@ -261,6 +320,27 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrub_removes_secrets_from_every_text() {
+        use crate::transport::Secret;
+        let secrets = [Secret::new("k3y-0123456789"), Secret::new("ab")];
+        let e = Error::Api {
+            status: 400,
+            message: "bad request; x-api-key: k3y-0123456789; tab".into(),
+        }
+        .scrub(&secrets);
+        assert_eq!(
+            e.to_string(),
+            "server error 400: bad request; x-api-key: ***; tab"
+        );
+        let e = Error::OutcomeUnknown {
+            action: "cancel".into(),
+            message: "reset (k3y-0123456789)".into(),
+        }
+        .scrub(&secrets);
+        assert!(!format!("{e} {e:?}").contains("k3y"), "{e:?}");
+    }
 
     #[test]
     fn retryable_table() {

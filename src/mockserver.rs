@@ -94,7 +94,14 @@ pub enum Fault {
         /// How many requests.
         count: u32,
     },
-    /// A counted fault (status, malformed, truncated, drop, redirect) that applies to commands
+    /// The next `count` requests are answered 400 with a JSON body that echoes the request's
+    /// method, path and headers (credential included) in the fields vendors put their
+    /// messages in (`error`, `message`, `detail`), as a debugging proxy might.
+    EchoHeaders {
+        /// How many requests.
+        count: u32,
+    },
+    /// A counted fault (status, malformed, truncated, drop, redirect, echo) that applies to commands
     /// only (any method but GET and HEAD): reads in between pass untouched and do not use it
     /// up. [`MockServer::inject`] panics on any other fault inside.
     OnCommands(Box<Fault>),
@@ -201,6 +208,14 @@ impl Respond for Responder {
             Some(Fault::Redirect {
                 status, location, ..
             }) => ResponseTemplate::new(status).insert_header("location", location.as_str()),
+            Some(Fault::EchoHeaders { .. }) => {
+                let mut echo = format!("{} {}", request.method, request.url.path());
+                for (k, v) in request.headers.iter() {
+                    echo.push_str(&format!("; {k}: {}", String::from_utf8_lossy(v.as_bytes())));
+                }
+                let body = serde_json::json!({ "error": echo, "message": echo, "detail": echo });
+                ResponseTemplate::new(400).set_body_json(body)
+            }
             Some(Fault::Drop { .. }) => {
                 std::panic::resume_unwind(Box::new("polyprint mock: dropping the connection"))
             }
@@ -341,6 +356,7 @@ impl MockServer {
             | Fault::Malformed { count }
             | Fault::Truncated { count }
             | Fault::Drop { count }
+            | Fault::EchoHeaders { count }
             | Fault::Redirect { count, .. } => {
                 if count > 0 {
                     f.queue.push_back((fault, count));
@@ -352,6 +368,7 @@ impl MockServer {
                     | Fault::Malformed { count }
                     | Fault::Truncated { count }
                     | Fault::Drop { count }
+                    | Fault::EchoHeaders { count }
                     | Fault::Redirect { count, .. } => *count,
                     other => panic!("Fault::OnCommands takes a counted fault, not {other:?}"),
                 };

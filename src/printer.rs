@@ -423,6 +423,12 @@ pub trait Backend: Send + Sync {
     async fn fetch_queue(&self) -> Result<Vec<QueuedJob>> {
         Err(self.unsupported(Feature::PrintQueue))
     }
+    /// The credentials this backend sends (its key, token, password, and any header value
+    /// built from them): the core scrubs them from every error before a caller sees it, so a
+    /// server that echoes a request into its error body cannot get them into a message.
+    fn secrets(&self) -> Vec<crate::transport::Secret> {
+        Vec::new()
+    }
 }
 
 impl<B: Backend + ?Sized> BackendExt for B {}
@@ -447,6 +453,16 @@ pub trait BackendExt: Backend {
         Ok(self.capabilities())
     }
 
+    /// `error` with this backend's [`secrets`](Backend::secrets) scrubbed from its texts.
+    fn scrubbed(&self, error: Error) -> Error {
+        let secrets = self.secrets();
+        if secrets.is_empty() {
+            error
+        } else {
+            error.scrub(&secrets)
+        }
+    }
+
     /// `Ok` when `feature` is among the confirmed capabilities, else [`Error::Unsupported`].
     /// A feature outside even the declared set is refused without asking the server
     /// (confirming only narrows).
@@ -469,6 +485,16 @@ where
     B: Backend + ?Sized,
     F: FnOnce(&Limits) -> Result<Command>,
 {
+    checked_run(backend, feature, build)
+        .await
+        .map_err(|e| backend.scrubbed(e))
+}
+
+async fn checked_run<B, F>(backend: &B, feature: Feature, build: F) -> Result<()>
+where
+    B: Backend + ?Sized,
+    F: FnOnce(&Limits) -> Result<Command>,
+{
     backend.require(feature).await?;
     let command = build(&backend.known_limits())?;
     debug_assert_eq!(command.feature(), feature);
@@ -483,10 +509,14 @@ impl<B: Backend + ?Sized> Printer for B {
         self.describe()
     }
     async fn features(&self) -> Result<Features> {
-        self.confirmed_capabilities().await
+        self.confirmed_capabilities()
+            .await
+            .map_err(|e| self.scrubbed(e))
     }
     async fn refresh_features(&self) -> Result<Features> {
-        self.refresh_capabilities().await?;
+        self.refresh_capabilities()
+            .await
+            .map_err(|e| self.scrubbed(e))?;
         Ok(self.capabilities())
     }
     fn limits(&self) -> Limits {
@@ -499,7 +529,7 @@ impl<B: Backend + ?Sized> Printer for B {
             .collect()
     }
     async fn status(&self) -> Result<PrinterStatus> {
-        self.read_status().await
+        self.read_status().await.map_err(|e| self.scrubbed(e))
     }
     async fn start_print(&self, path: &str) -> Result<()> {
         guarded(self, Feature::PrintStart, |_| {
@@ -523,15 +553,23 @@ impl<B: Backend + ?Sized> Printer for B {
         .await
     }
     async fn list_files(&self) -> Result<Vec<FileEntry>> {
-        self.require(Feature::FileList).await?;
-        self.fetch_files().await
+        async {
+            self.require(Feature::FileList).await?;
+            self.fetch_files().await
+        }
+        .await
+        .map_err(|e| self.scrubbed(e))
     }
     async fn upload(&self, upload: Upload) -> Result<FileEntry> {
-        self.require(Feature::FileUpload).await?;
-        let checked = CheckedUpload::new(upload, self.accepted_extensions()).await?;
-        self.send_file(checked)
-            .await
-            .map_err(|e| e.of_command("upload"))
+        async {
+            self.require(Feature::FileUpload).await?;
+            let checked = CheckedUpload::new(upload, self.accepted_extensions()).await?;
+            self.send_file(checked)
+                .await
+                .map_err(|e| e.of_command("upload"))
+        }
+        .await
+        .map_err(|e| self.scrubbed(e))
     }
     async fn delete_file(&self, path: &str) -> Result<()> {
         guarded(self, Feature::FileDelete, |_| {
@@ -573,15 +611,23 @@ impl<B: Backend + ?Sized> Printer for B {
         .await
     }
     async fn snapshot(&self) -> Result<Snapshot> {
-        self.require(Feature::WebcamSnapshot).await?;
-        self.fetch_snapshot().await
+        async {
+            self.require(Feature::WebcamSnapshot).await?;
+            self.fetch_snapshot().await
+        }
+        .await
+        .map_err(|e| self.scrubbed(e))
     }
     async fn job_history(&self, limit: usize) -> Result<Vec<JobRecord>> {
-        self.require(Feature::JobHistory).await?;
-        if limit == 0 || limit > 1000 {
-            return Err(Error::invalid("history limit", "must be 1 to 1000"));
+        async {
+            self.require(Feature::JobHistory).await?;
+            if limit == 0 || limit > 1000 {
+                return Err(Error::invalid("history limit", "must be 1 to 1000"));
+            }
+            self.fetch_history(limit).await
         }
-        self.fetch_history(limit).await
+        .await
+        .map_err(|e| self.scrubbed(e))
     }
     async fn connect(&self) -> Result<()> {
         guarded(self, Feature::ConnectionControl, |_| Ok(Command::Connect)).await
@@ -593,8 +639,12 @@ impl<B: Backend + ?Sized> Printer for B {
         .await
     }
     async fn print_queue(&self) -> Result<Vec<QueuedJob>> {
-        self.require(Feature::PrintQueue).await?;
-        self.fetch_queue().await
+        async {
+            self.require(Feature::PrintQueue).await?;
+            self.fetch_queue().await
+        }
+        .await
+        .map_err(|e| self.scrubbed(e))
     }
     async fn enqueue(&self, path: &str) -> Result<()> {
         guarded(self, Feature::PrintQueue, |_| {
@@ -638,6 +688,7 @@ impl MockBackend {
         });
         mock.expect_capabilities().return_const(features);
         mock.expect_capabilities_confirmed().return_const(true);
+        mock.expect_secrets().return_const(Vec::new());
         mock.expect_known_limits().return_const(Limits::default());
         mock.expect_accepted_extensions()
             .return_const(&["gcode", "gco", "g"][..]);

@@ -483,6 +483,23 @@ impl Transport {
         })
     }
 
+    /// The credential this transport sends, as the server may echo it: the secret itself
+    /// and, for Basic auth, the encoded header value too. See [`crate::Backend::secrets`].
+    pub fn secrets(&self) -> Vec<Secret> {
+        match &self.auth {
+            Auth::None => Vec::new(),
+            Auth::Header(_, s) | Auth::Bearer(s) => vec![s.clone()],
+            Auth::Basic { user, password } => {
+                use base64::Engine;
+                let pair = format!("{user}:{}", password.expose());
+                vec![
+                    password.clone(),
+                    Secret::new(base64::engine::general_purpose::STANDARD.encode(pair)),
+                ]
+            }
+        }
+    }
+
     /// The base URL, without credentials.
     pub fn endpoint(&self) -> &str {
         &self.endpoint

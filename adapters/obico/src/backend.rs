@@ -41,6 +41,10 @@ impl Backend for Obico {
         }
     }
 
+    fn secrets(&self) -> Vec<polyprint::transport::Secret> {
+        self.transport().secrets()
+    }
+
     fn capabilities(&self) -> Features {
         self.kind().features()
     }

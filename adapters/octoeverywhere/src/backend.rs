@@ -42,6 +42,10 @@ impl Backend for OctoEverywhere {
         }
     }
 
+    fn secrets(&self) -> Vec<polyprint::transport::Secret> {
+        self.transport().secrets()
+    }
+
     fn capabilities(&self) -> Features {
         self.cached_features()
     }

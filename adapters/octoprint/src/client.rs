@@ -346,6 +346,10 @@ impl Backend for OctoPrint {
         }
     }
 
+    fn secrets(&self) -> Vec<polyprint::transport::Secret> {
+        self.transport().secrets()
+    }
+
     fn capabilities(&self) -> Features {
         let mut f = base_features();
         if self.webcam_claimed() {

@@ -394,6 +394,10 @@ impl Backend for PrusaConnect {
         c.commands.is_some()
     }
 
+    fn secrets(&self) -> Vec<Secret> {
+        self.client.secrets()
+    }
+
     fn capabilities(&self) -> Features {
         let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
         let mut f = declared_features();

@@ -192,6 +192,14 @@ impl TokenKeeper {
         }
     }
 
+    /// The access and refresh tokens now.
+    pub(crate) fn secrets(&self) -> Vec<Secret> {
+        let c = self.creds.read().unwrap_or_else(|p| p.into_inner());
+        std::iter::once(c.access.clone())
+            .chain(c.refresh.clone())
+            .collect()
+    }
+
     /// The access token now.
     pub(crate) fn access(&self) -> Secret {
         self.creds

@@ -178,6 +178,14 @@ pub struct PrusaConnectClient {
 }
 
 impl PrusaConnectClient {
+    /// The credentials this client sends or may refresh with (access and refresh tokens),
+    /// for scrubbing from errors.
+    pub fn secrets(&self) -> Vec<polyprint::transport::Secret> {
+        let mut out = self.transport.secrets();
+        out.extend(self.tokens.secrets());
+        out
+    }
+
     /// A client for `base_url` (e.g. [`crate::DEFAULT_BASE_URL`]).
     pub fn new(
         base_url: &str,

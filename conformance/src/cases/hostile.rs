@@ -156,6 +156,45 @@ pub async fn case_command_redirected_away(t: &Target, _h: &dyn Harness) -> Outco
     )
 }
 
+/// An error body that echoes the request, credential included, on a read and on each
+/// command: the error (its text and its `Debug`) never shows the credential.
+pub async fn case_error_echoes_the_credential(t: &Target, _h: &dyn Harness) -> Outcome {
+    finish(
+        async {
+            let (control, server) = served(t)?;
+            let credential = control.credential().unwrap_or_default().to_string();
+            ensure(credential.len() >= 4, || {
+                "the mock has no credential".into()
+            })?;
+            let check = |what: &str, e: &polyprint::Error| {
+                let shown = format!("{e} {e:?}");
+                ensure(!shown.contains(&credential), || {
+                    format!("{what}: the error shows the credential: {shown}")
+                })
+            };
+            server.inject(Fault::EchoHeaders { count: 20 });
+            let r = t.printer.status().await;
+            server.clear_faults();
+            match r {
+                Err(e) => check("status()", &e)?,
+                Ok(_) => return Err(Outcome::fail("status() under an echoing 400 returned Ok")),
+            }
+            let calls = supported(t).await.unwrap_or_default();
+            for (name, call) in calls {
+                prepare(t, name)?;
+                server.inject(Fault::OnCommands(Box::new(Fault::EchoHeaders { count: 1 })));
+                let r = call(t.printer.as_ref()).await;
+                server.clear_faults();
+                if let Err(e) = r {
+                    check(name, &e)?;
+                }
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
 /// This group's cases, each with the features and control it needs.
 pub fn cases() -> Vec<Case> {
     vec![
@@ -179,6 +218,13 @@ pub fn cases() -> Vec<Case> {
             ServedMock,
             false,
             case_command_redirected_away
+        ),
+        case!(
+            "hostile.error_echoes_the_credential",
+            none(),
+            ServedMock,
+            false,
+            case_error_echoes_the_credential
         ),
     ]
 }
