@@ -154,6 +154,25 @@ pub fn error_document(err: &CliError) -> String {
 }
 
 /// Prints the outcome and returns the exit code.
+/// Text made safe for a terminal: control characters (escape sequences, carriage returns,
+/// bells) and bidirectional overrides become `\u{FFFD}`; newlines stay only when
+/// `keep_newlines` (text the CLI laid out itself). JSON output needs none of this: its
+/// strings are escaped.
+pub fn terminal_safe(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !(keep_newlines && c == '\n'))
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if text.chars().any(unsafe_char) {
+        text.chars()
+            .map(|c| if unsafe_char(c) { '\u{FFFD}' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
 pub fn emit(json: bool, outcome: Result<Reply, CliError>) -> Exit {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -162,7 +181,7 @@ pub fn emit(json: bool, outcome: Result<Reply, CliError>) -> Exit {
             if json {
                 let _ = writeln!(out, "{}", success_document(reply.data));
             } else if !reply.text.is_empty() {
-                let _ = writeln!(out, "{}", reply.text.trim_end());
+                let _ = writeln!(out, "{}", terminal_safe(reply.text.trim_end(), true));
             }
             Exit::Success
         }
@@ -170,7 +189,7 @@ pub fn emit(json: bool, outcome: Result<Reply, CliError>) -> Exit {
             if json {
                 let _ = writeln!(out, "{}", error_document(&err));
             } else {
-                eprintln!("error: {}", err.message);
+                eprintln!("error: {}", terminal_safe(&err.message, false));
             }
             err.exit
         }
@@ -182,6 +201,20 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::time::Duration;
+
+    #[test]
+    fn text_output_is_safe_for_terminals() {
+        let hostile = "Printing\u{1b}[2J\u{7}\rOK\nFAKE \u{202E}gnp.exe";
+        let line = terminal_safe(hostile, false);
+        assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+        assert!(!line.contains('\u{202E}'), "{line:?}");
+        assert!(line.starts_with("Printing\u{FFFD}[2J"), "{line:?}");
+        assert_eq!(terminal_safe(hostile, true).matches('\n').count(), 1);
+        assert!(matches!(
+            terminal_safe("plain text", false),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn exit_codes_follow_the_error_kind() {

@@ -5,6 +5,14 @@ use std::time::Duration;
 
 use polyprint::{FileEntry, HeaterReading, JobRecord, PrinterInfo, PrinterStatus};
 
+use crate::outcome::terminal_safe;
+
+/// A server-supplied string on one line of text output (no control characters, no line
+/// breaks of its own).
+fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    terminal_safe(s, false)
+}
+
 /// `1:02:03`, `2:03`.
 pub fn duration(d: Duration) -> String {
     let s = d.as_secs();
@@ -31,7 +39,10 @@ pub fn status_line(s: &PrinterStatus) -> String {
         .as_ref()
         .filter(|_| s.state.has_active_job() || s.state == polyprint::PrinterState::Finished)
     {
-        let mut j = job.file.clone().unwrap_or_else(|| "job".into());
+        let mut j = job
+            .file
+            .as_deref()
+            .map_or_else(|| "job".into(), |f| one_line(f).into_owned());
         if let Some(p) = job.progress {
             j.push_str(&format!(" {p:5.1}%"));
         }
@@ -47,20 +58,32 @@ pub fn status_line(s: &PrinterStatus) -> String {
         parts.push(s.heaters.iter().map(heater).collect::<Vec<_>>().join("  "));
     }
     if let Some(m) = &s.message {
-        parts.push(format!("({m})"));
+        parts.push(format!("({})", one_line(m)));
     }
     parts.join("  ")
 }
 
 /// A full status, several lines.
 pub fn status(info: &PrinterInfo, s: &PrinterStatus) -> String {
-    let mut out = format!("{} ({}{})\n", info.name, info.backend, endpoint(info));
-    out.push_str(&format!("state:    {} ({})\n", s.state, s.raw_state));
+    let mut out = format!(
+        "{} ({}{})\n",
+        one_line(&info.name),
+        info.backend,
+        endpoint(info)
+    );
+    out.push_str(&format!(
+        "state:    {} ({})\n",
+        s.state,
+        one_line(&s.raw_state)
+    ));
     if let Some(m) = &s.message {
-        out.push_str(&format!("message:  {m}\n"));
+        out.push_str(&format!("message:  {}\n", one_line(m)));
     }
     if let Some(job) = &s.job {
-        let mut line = job.file.clone().unwrap_or_else(|| "(unnamed)".into());
+        let mut line = job
+            .file
+            .as_deref()
+            .map_or_else(|| "(unnamed)".into(), |f| one_line(f).into_owned());
         if let Some(p) = job.progress {
             line.push_str(&format!("  {p:.1}%"));
         }
@@ -83,7 +106,7 @@ pub fn status(info: &PrinterInfo, s: &PrinterStatus) -> String {
         let ls: Vec<String> = s
             .lights
             .iter()
-            .map(|l| format!("{} {}", l.name, if l.on { "on" } else { "off" }))
+            .map(|l| format!("{} {}", one_line(&l.name), if l.on { "on" } else { "off" }))
             .collect();
         out.push_str(&format!("lights:   {}\n", ls.join("  ")));
     }
@@ -100,7 +123,7 @@ pub fn status(info: &PrinterInfo, s: &PrinterStatus) -> String {
 pub fn endpoint(info: &PrinterInfo) -> String {
     info.endpoint
         .as_ref()
-        .map(|e| format!(" {e}"))
+        .map(|e| format!(" {}", one_line(e)))
         .unwrap_or_default()
 }
 
@@ -114,7 +137,7 @@ pub fn files(files: &[FileEntry]) -> String {
     for f in files {
         out.push_str(&format!(
             "{:<width$}  {:>10}  {:>8}\n",
-            f.path,
+            one_line(&f.path),
             f.size.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
             f.estimated_time.map(duration).unwrap_or_else(|| "-".into()),
         ));
@@ -131,9 +154,9 @@ pub fn jobs(jobs: &[JobRecord]) -> String {
     for j in jobs {
         out.push_str(&format!(
             "{:<9} {:<11} {}\n",
-            j.id,
+            one_line(&j.id),
             format!("{:?}", j.outcome).to_lowercase(),
-            j.file.as_deref().unwrap_or("-")
+            one_line(j.file.as_deref().unwrap_or("-"))
         ));
     }
     out
@@ -165,5 +188,18 @@ mod tests {
         assert!(line.contains("cube.gcode  42.0%"), "{line}");
         assert!(line.contains("1:30 left"), "{line}");
         assert!(line.contains("bed 59.9/60°C"), "{line}");
+        // A server's strings cannot draw on the terminal or add lines of their own.
+        s.raw_state = "Printing\u{1b}[2J".into();
+        s.message = Some("ok\nFAKE: done".into());
+        let info = PrinterInfo {
+            backend: "octoprint".into(),
+            id: "1".into(),
+            name: "mk4\r\u{7}".into(),
+            endpoint: None,
+        };
+        let text = status(&info, &s);
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+        assert!(!text.contains("\nFAKE"), "{text:?}");
+        assert!(!status_line(&s).contains('\n'));
     }
 }
