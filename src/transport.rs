@@ -1007,6 +1007,11 @@ mod tests {
             .mount(&home)
             .await;
         Mock::given(method("GET"))
+            .and(path("/loop"))
+            .respond_with(ResponseTemplate::new(307).insert_header("location", "/loop"))
+            .mount(&home)
+            .await;
+        Mock::given(method("GET"))
             .and(path("/away"))
             .respond_with(ResponseTemplate::new(302).insert_header("location", away("steal")))
             .mount(&home)
@@ -1026,6 +1031,20 @@ mod tests {
         let t = Transport::new(&home.uri(), auth, fast()).unwrap();
         // A read follows a redirect within its origin.
         assert_eq!(t.send(Request::get("moved")).await.unwrap().status, 200);
+        // A loop ends after a few hops, as a redirect error.
+        let err = t.send(Request::get("loop")).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Redirected { status: 307, .. }),
+            "{err}"
+        );
+        let looped = home
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path() == "/loop")
+            .count();
+        assert_eq!(looped, 1 + MAX_REDIRECTS as usize);
         // Not to another origin: the credential would go with it.
         let err = t.send(Request::get("away")).await.unwrap_err();
         assert!(

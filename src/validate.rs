@@ -328,8 +328,10 @@ impl Extrusion {
     }
 }
 
-/// Checked G-code: 1 to 100 lines, each non-blank, at most 256 bytes, with no line break or
-/// other control character smuggled inside (one line is one command).
+/// Checked G-code: 1 to 100 lines, each non-blank, at most 256 bytes, printable ASCII only
+/// (space to `~`): no line break or other control character smuggled inside (one line is one
+/// command), and no character a firmware's parser may take apart byte by byte (`M117 Grüße`
+/// is refused; write `M117 Gruesse`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GcodeBatch(Vec<String>);
 
@@ -355,7 +357,17 @@ impl GcodeBatch {
         let mut out = Vec::with_capacity(lines.len());
         for (i, line) in lines.iter().enumerate() {
             let line = line.as_ref();
-            check_text(&format!("G-code line {}", i + 1), line, 256)?;
+            let what = format!("G-code line {}", i + 1);
+            check_text(&what, line, 256)?;
+            if let Some(c) = line.chars().find(|c| !(' '..='~').contains(c)) {
+                return Err(Error::invalid(
+                    what,
+                    format!(
+                        "only printable ASCII goes to the firmware; found U+{:04X}",
+                        c as u32
+                    ),
+                ));
+            }
             out.push(line.trim().to_string());
         }
         Ok(GcodeBatch(out))
@@ -481,6 +493,10 @@ mod tests {
         assert!(GcodeBatch::new(&["G28\rM104"]).is_err());
         assert!(GcodeBatch::new(&[""]).is_err());
         assert!(GcodeBatch::new(&["M117 \u{1b}[2J"]).is_err());
+        let err = GcodeBatch::new(&["M117 Grüße"]).unwrap_err();
+        assert!(err.to_string().contains("U+00FC"), "{err}");
+        assert!(GcodeBatch::new(&["M117 \u{202E}evil"]).is_err());
+        assert!(GcodeBatch::new(&["M117 ok ~!@#$%^&*()"]).is_ok());
         assert!(GcodeBatch::new(&vec!["M105"; 101]).is_err());
         assert!(GcodeBatch::new(&["G1 ".to_string() + &"X1 ".repeat(100)]).is_err());
     }

@@ -101,7 +101,12 @@ pub struct Global {
     #[arg(long, global = true, env = "POLYPRINT_PRINTER_ID", value_name = "ID")]
     pub printer_id: Option<String>,
     /// Seconds any one call to the printer's service may take, retries and uploads included.
-    #[arg(long, global = true, value_name = "SECONDS")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
     pub timeout: Option<f64>,
 }
 
@@ -140,7 +145,7 @@ pub enum Command {
     /// Run every backend's mock over a virtual printer and drive one print on each, side by side.
     Demo {
         /// Virtual seconds per real second (higher is faster).
-        #[arg(long, default_value_t = 3.0)]
+        #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
         speed: f64,
     },
     /// Show what the printer is doing (exit 0 whenever the service answers, even if the
@@ -149,7 +154,7 @@ pub enum Command {
     /// Follow the printer until the job ends (or Ctrl-C).
     Watch {
         /// Seconds between refreshes.
-        #[arg(long, default_value_t = 2.0)]
+        #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
         interval: f64,
     },
     /// List files stored on the printer.
@@ -221,7 +226,7 @@ pub enum Command {
         #[arg(long, allow_negative_numbers = true)]
         z: Option<f64>,
         /// Feed rate, mm/min.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         speed: Option<f64>,
     },
     /// Home axes (all when none are given).
@@ -289,7 +294,7 @@ pub enum Command {
         #[arg(long)]
         port: Option<u16>,
         /// Virtual seconds per real second.
-        #[arg(long, default_value_t = 1.0)]
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
         speed: f64,
         /// Which of the backend's mock variants to serve (default: its first; an unknown name
         /// lists them).

@@ -139,6 +139,22 @@ fn exit_codes_for_each_class_of_failure() {
         &[],
     ));
     assert_eq!((exit, code(&v)), (4, "invalid_argument"), "{v}");
+    // 4: negative numbers reach the checks and get their message (not a parse error).
+    for args in [
+        &["jog", "--x", "1", "--speed", "-5"][..],
+        &["--timeout", "-1", "status"][..],
+        &["watch", "--interval", "-2"][..],
+    ] {
+        let mut all = vec!["--json", "--backend", "sim"];
+        all.extend_from_slice(args);
+        let (exit, v) = doc(&run(&all, &[]));
+        assert_eq!(exit, 4, "{args:?}: {v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            !message.contains("unexpected argument"),
+            "{args:?}: {message}"
+        );
+    }
     // 4: a command line clap refuses, still as JSON.
     let (exit, v) = doc(&run(
         &["--json", "--backend", "sim", "extrude", "lots"],

@@ -126,6 +126,8 @@ pub static BAD_INPUTS: &[BadInput] = &[
     bad!("gcode_control_char", GCode, |p| p
         .send_gcode(&lines(1, "M117 \u{1b}[2J"))),
     bad!("gcode_nul", GCode, |p| p.send_gcode(&lines(1, "M117 a\0b"))),
+    bad!("gcode_non_ascii", GCode, |p| p
+        .send_gcode(&lines(1, "M117 Gr\u{fc}\u{df}e \u{202e}"))),
     bad!("gcode_too_many_lines", GCode, |p| p
         .send_gcode(&lines(101, "M105"))),
     bad!("gcode_empty_list", GCode, |p| p.send_gcode(&[])),
