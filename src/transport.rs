@@ -303,8 +303,18 @@ impl Response {
     }
 }
 
-/// The first 200 characters of a body as one line of text.
+/// The first 200 characters of a body as one line of text. In a JSON body, the values of
+/// keys that name a credential (`auth_token`, `apikey`, `password`, `secret`, ...) are shown
+/// as `***`: a vendor's own tokens (Obico's `auth_token`) never reach an error message.
 pub fn snippet(body: &[u8]) -> String {
+    let redacted = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .filter(|v| v.is_object() || v.is_array())
+        .map(|mut v| {
+            redact_credentials(&mut v);
+            v.to_string().into_bytes()
+        });
+    let body = redacted.as_deref().unwrap_or(body);
     let text = String::from_utf8_lossy(body);
     let one_line: String = text
         .chars()
@@ -318,6 +328,34 @@ pub fn snippet(body: &[u8]) -> String {
         "(empty body)".to_string()
     } else {
         one_line
+    }
+}
+
+/// Replaces, anywhere in `v`, the value of every key that names a credential with `***`.
+fn redact_credentials(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                let k = k.to_ascii_lowercase();
+                let secret = [
+                    "token",
+                    "apikey",
+                    "api_key",
+                    "password",
+                    "secret",
+                    "authorization",
+                ]
+                .iter()
+                .any(|s| k.contains(s));
+                if secret && !child.is_null() {
+                    *child = serde_json::Value::String("***".into());
+                } else {
+                    redact_credentials(child);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_credentials),
+        _ => {}
     }
 }
 
@@ -352,6 +390,22 @@ pub fn encode_path(path: &str) -> String {
         .map(encode_segment)
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// A URL as typed, for a message about it: userinfo (`user:password@`) becomes `***@`, and
+/// the query and fragment are dropped, since that is where credentials hide. Works on text
+/// that does not parse as a URL too.
+pub fn redacted_url_text(text: &str) -> String {
+    let text = text.split(['?', '#']).next().unwrap_or("");
+    let (scheme, rest) = match text.find("://") {
+        Some(i) => text.split_at(i + 3),
+        None => ("", text),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None => text.to_string(),
+    }
 }
 
 /// How many redirects within the configured origin a read follows.
@@ -418,8 +472,12 @@ pub fn build_client(config: &HttpConfig) -> Result<reqwest::Client> {
 /// Checks a base URL: http or https, a host, no query or fragment. Userinfo is refused (give
 /// credentials separately so they stay secret). A trailing `/` is added.
 pub fn parse_base_url(base: &str) -> Result<Url> {
-    let mut url = Url::parse(base.trim())
-        .map_err(|e| Error::invalid("URL", format!("{base:?} is not a URL: {e}")))?;
+    let mut url = Url::parse(base.trim()).map_err(|e| {
+        Error::invalid(
+            "URL",
+            format!("{:?} is not a URL: {e}", redacted_url_text(base)),
+        )
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::invalid("URL", "must start with http:// or https://"));
     }
@@ -904,6 +962,34 @@ mod tests {
         );
         assert_eq!(html_heading(b"{\"error\": \"x\"}"), None);
         assert_eq!(html_heading(b"<title> </title>"), None);
+    }
+
+    #[test]
+    fn snippets_hide_credential_fields() {
+        let body = br#"{"id": 7, "auth_token": "0bic0tok3n", "nested": [{"apiKey": "k3y"}], "name": "mk4"}"#;
+        let s = snippet(body);
+        assert!(!s.contains("0bic0tok3n") && !s.contains("k3y"), "{s}");
+        assert!(s.contains("mk4") && s.contains("\"id\":7"), "{s}");
+        assert_eq!(snippet(b"plain text"), "plain text");
+    }
+
+    #[test]
+    fn a_rejected_url_never_shows_its_secrets() {
+        for bad in [
+            "http://user:hunter2@[::1",
+            "http://hunter2@exa mple.com/x",
+            "ftp://me:hunter2@h/",
+            "http://h:99999/?token=hunter2",
+            "http://u:hunter2@h/",
+        ] {
+            let err = parse_base_url(bad).unwrap_err();
+            assert!(!err.to_string().contains("hunter2"), "{bad}: {err}");
+        }
+        assert_eq!(
+            redacted_url_text("http://u:p@h:1/a?k=v"),
+            "http://***@h:1/a"
+        );
+        assert_eq!(redacted_url_text("h/a@b"), "h/a@b");
     }
 
     #[test]

@@ -59,7 +59,13 @@ impl fmt::Debug for PrinterEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PrinterEntry")
             .field("backend", &self.backend)
-            .field("url", &self.url)
+            .field(
+                "url",
+                &self
+                    .url
+                    .as_deref()
+                    .map(polyprint::transport::redacted_url_text),
+            )
             .field("key", &self.key.as_ref().map(|_| "***"))
             .field("printer_id", &self.printer_id)
             .field("speed", &self.speed)

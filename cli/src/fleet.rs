@@ -26,7 +26,7 @@ pub async fn printers(ctx: &Ctx) -> Result<Reply, CliError> {
             let mut row = json!({
                 "name": target.name,
                 "backend": target.entry.backend,
-                "url": target.entry.url,
+                "url": target.entry.url.as_deref().map(polyprint::transport::redacted_url_text),
                 "default": is_default,
                 "state": null,
                 "error": null,
