@@ -148,6 +148,9 @@ pub struct HttpConfig {
     pub deadline: Duration,
     /// Time for a whole upload.
     pub upload_timeout: Duration,
+    /// How long an upload may go without the server taking a byte before it is given up
+    /// (the upload then ends as [`Error::OutcomeUnknown`]: part of the file may be stored).
+    pub upload_idle_timeout: Duration,
     /// Retries for safe requests.
     pub retry: RetryPolicy,
     /// Largest response body accepted.
@@ -165,6 +168,7 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(15),
             deadline: Duration::from_secs(30),
             upload_timeout: Duration::from_secs(3600),
+            upload_idle_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             max_response_bytes: 16 << 20,
             shared_client: None,
@@ -720,6 +724,12 @@ impl Transport {
         // pointed us at (a webcam image URL, a download link).
         let same_origin = self.same_origin(&url);
         let command = request.idempotency == Idempotency::Command;
+        let activity = match &request.body {
+            Body::MultipartFile { upload, .. } | Body::RawUpload(_, upload) => {
+                Some(Activity::new(upload.0.size))
+            }
+            _ => None,
+        };
         async {
             let mut builder = self
                 .client
@@ -748,7 +758,7 @@ impl Transport {
                 } => {
                     let up = &upload.0;
                     let part = reqwest::multipart::Part::stream_with_length(
-                        upload_body(up).await?,
+                        upload_body(up, activity.clone().expect("an upload body")).await?,
                         up.size,
                     )
                     .file_name(up.name.base_name().to_string())
@@ -764,10 +774,27 @@ impl Transport {
                 Body::RawUpload(ct, upload) => builder
                     .header(CONTENT_TYPE, *ct)
                     .header(reqwest::header::CONTENT_LENGTH, upload.0.size)
-                    .body(upload_body(&upload.0).await?)
+                    .body(upload_body(&upload.0, activity.clone().expect("an upload body")).await?)
                     .timeout(self.config.upload_timeout),
             };
-            let result = builder.send().await;
+            let result = match &activity {
+                None => builder.send().await,
+                Some(a) => tokio::select! {
+                    r = builder.send() => r,
+                    () = a.stalled(self.config.upload_idle_timeout) => {
+                        return Err(Error::OutcomeUnknown {
+                            action: "upload".into(),
+                            message: format!(
+                                "the server took no bytes for {} s after {} of {} bytes; \
+                                 a partial file may be stored",
+                                self.config.upload_idle_timeout.as_secs_f64(),
+                                a.sent.load(std::sync::atomic::Ordering::Relaxed),
+                                a.total
+                            ),
+                        });
+                    }
+                },
+            };
             let mut response = match result {
                 Ok(r) => r,
                 Err(e) if command && !e.is_connect() => {
@@ -869,10 +896,51 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// A streamed body for an upload that reports progress as chunks go out.
-async fn upload_body(upload: &CheckedUpload) -> Result<reqwest::Body> {
+/// How far an upload got and when it last moved, for the idle watchdog.
+struct Activity {
+    last: std::sync::Mutex<Instant>,
+    sent: std::sync::atomic::AtomicU64,
+    total: u64,
+}
+
+impl Activity {
+    fn new(total: u64) -> Arc<Activity> {
+        Arc::new(Activity {
+            last: std::sync::Mutex::new(Instant::now()),
+            sent: std::sync::atomic::AtomicU64::new(0),
+            total,
+        })
+    }
+
+    fn moved(&self, sent: u64) {
+        self.sent.store(sent, std::sync::atomic::Ordering::Relaxed);
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    /// Resolves once bytes are left to send and none was taken for `idle`; never once all
+    /// are out (the server's answer is then the upload timeout's business).
+    async fn stalled(&self, idle: Duration) {
+        loop {
+            let quiet = self
+                .last
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .elapsed();
+            let done = self.sent.load(std::sync::atomic::Ordering::Relaxed) >= self.total;
+            if !done && quiet >= idle {
+                return;
+            }
+            let wait = if done { idle } else { idle - quiet };
+            tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
+        }
+    }
+}
+
+async fn upload_body(upload: &CheckedUpload, activity: Arc<Activity>) -> Result<reqwest::Body> {
     let total = upload.size;
     let progress: Option<ProgressFn> = upload.progress.clone();
     let report = move |sent: u64| {
+        activity.moved(sent);
         if let Some(p) = &progress {
             p(UploadProgress { sent, total });
         }
@@ -1233,6 +1301,50 @@ mod tests {
         let r = t.send(Request::get("x")).await.unwrap();
         assert_eq!(r.status, 503);
         assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    /// A server that stops taking bytes mid-upload: the upload ends at its idle timeout (not
+    /// the hour of the upload timeout), as OutcomeUnknown (part of the file may be stored).
+    #[tokio::test]
+    async fn a_stalled_upload_ends_at_its_idle_timeout() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    // Takes the head and a little of the body, then nothing, for a minute.
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let _ = socket.read(&mut buf).await;
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    drop(socket);
+                });
+            }
+        });
+        let config = HttpConfig {
+            upload_idle_timeout: Duration::from_millis(300),
+            ..fast()
+        };
+        let t = Transport::new(&url, Auth::None, config).unwrap();
+        let upload = CheckedUpload::new(
+            crate::Upload::from_bytes("big.gcode", vec![b'G'; 32 << 20]),
+            &["gcode"],
+        )
+        .await
+        .unwrap();
+        let started = Instant::now();
+        let mut request = Request::new(Method::PUT, "f/big.gcode", Idempotency::Command);
+        request.body = Body::RawUpload("text/x.gcode", Box::new(CheckedUploadBody(upload)));
+        let err = t.send(request).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::OutcomeUnknown { action, message } if action == "upload" && message.contains("no bytes")),
+            "{err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]
