@@ -872,12 +872,28 @@ impl Transport {
                 endpoint,
                 after: timeout,
             }
-        } else if e.is_body() || e.is_decode() {
+        } else if e.is_body() || e.is_decode() || not_http(&e) {
             Error::protocol(message)
         } else {
             Error::Unreachable { endpoint, message }
         }
     }
+}
+
+/// Whether the server's answer could not be parsed as HTTP (a header flood, a garbled
+/// status line): the server answered, with nonsense, so this is no reachability problem.
+fn not_http(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut src = Some(e);
+    while let Some(err) = src {
+        if err
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_parse())
+        {
+            return true;
+        }
+        src = err.source();
+    }
+    false
 }
 
 /// The error and its sources on one line.

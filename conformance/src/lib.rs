@@ -31,6 +31,7 @@ pub mod cases;
 pub mod embedded;
 pub mod harness;
 pub mod hostile;
+pub mod hostile_server;
 pub mod live;
 pub mod mocked;
 pub mod outcome;

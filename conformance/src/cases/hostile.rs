@@ -195,6 +195,59 @@ pub async fn case_error_echoes_the_credential(t: &Target, _h: &dyn Harness) -> O
     )
 }
 
+/// The same backend against servers that drip, never finish their headers, flood headers,
+/// or send endless bodies: each `status()` returns an error within its deadline (never hangs,
+/// never panics, never buffers the endless body): a timeout for the slow ones, a protocol
+/// error for the floods.
+pub async fn case_endless_and_huge_answers(t: &Target, h: &dyn Harness) -> Outcome {
+    use crate::hostile_server::{Behaviour, HostileServer};
+    use std::time::{Duration, Instant};
+    finish(
+        async {
+            let deadline = Duration::from_millis(600);
+            let http = polyprint::transport::HttpConfig {
+                deadline,
+                ..crate::cases::errors::quick_http(Duration::from_millis(300))
+            };
+            let credential = t
+                .control
+                .as_ref()
+                .and_then(|c| c.credential().map(str::to_string))
+                .unwrap_or_else(|| "polyprint-hostile".into());
+            for behaviour in Behaviour::ALL {
+                let server = HostileServer::start(behaviour)
+                    .await
+                    .map_err(|e| Outcome::fail(format!("hostile server: {e}")))?;
+                let Some(p) = h.connect(server.url(), &credential, http.clone()) else {
+                    return Err(Outcome::skip(crate::cases::errors::NO_NETWORK));
+                };
+                let started = Instant::now();
+                let r = tokio::time::timeout(deadline * 5, p.status()).await;
+                let took = started.elapsed();
+                let want = match behaviour {
+                    Behaviour::Drip | Behaviour::EndlessHeaders => ErrorKind::Timeout,
+                    _ => ErrorKind::Protocol,
+                };
+                match r {
+                    Err(_) => {
+                        return Err(Outcome::fail(format!(
+                            "{behaviour:?}: status() still running after {took:?}"
+                        )))
+                    }
+                    Ok(r) => {
+                        expect_err(r, want, &format!("{behaviour:?}"))?;
+                    }
+                }
+                ensure(took <= deadline * 3, || {
+                    format!("{behaviour:?}: status() took {took:?}, deadline {deadline:?}")
+                })?;
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
 /// This group's cases, each with the features and control it needs.
 pub fn cases() -> Vec<Case> {
     vec![
@@ -218,6 +271,13 @@ pub fn cases() -> Vec<Case> {
             ServedMock,
             false,
             case_command_redirected_away
+        ),
+        case!(
+            "hostile.endless_and_huge_answers",
+            none(),
+            Printer,
+            false,
+            case_endless_and_huge_answers
         ),
         case!(
             "hostile.error_echoes_the_credential",
