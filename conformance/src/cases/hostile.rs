@@ -52,26 +52,47 @@ fn command_requests(journal: &[Recorded]) -> Vec<&Recorded> {
     journal.iter().filter(|r| r.method != "GET").collect()
 }
 
-/// Each command whose connection is closed after the request, with no answer: exactly one
-/// request, and OutcomeUnknown (the printer may have it), not retryable.
+/// Each command whose answer is lost: its connection closed after the request with no
+/// answer, or a gateway's 502 or 504 for it. Exactly one request, and OutcomeUnknown (the
+/// printer may have it), not retryable.
 pub async fn case_command_answer_lost(t: &Target, _h: &dyn Harness) -> Outcome {
     finish(
         async {
             let (_, server) = served(t)?;
+            let faults = [
+                ("closed", Fault::Drop { count: 1 }),
+                (
+                    "502",
+                    Fault::Status {
+                        status: 502,
+                        count: 1,
+                    },
+                ),
+                (
+                    "504",
+                    Fault::Status {
+                        status: 504,
+                        count: 1,
+                    },
+                ),
+            ];
             for (name, call) in supported(t).await? {
-                prepare(t, name)?;
-                server.clear_faults();
-                server.clear_journal();
-                server.inject(Fault::OnCommands(Box::new(Fault::Drop { count: 1 })));
-                let r = call(t.printer.as_ref()).await;
-                server.clear_faults();
-                let e = expect_err(r, ErrorKind::OutcomeUnknown, name)?;
-                ensure(!e.is_retryable(), || format!("{name}: {e} is retryable"))?;
-                let journal = server.journal();
-                let sent = command_requests(&journal);
-                ensure(sent.len() == 1, || {
-                    format!("{name} with its answer lost sent {} requests", sent.len())
-                })?;
+                for (how, fault) in &faults {
+                    prepare(t, name)?;
+                    server.clear_faults();
+                    server.clear_journal();
+                    server.inject(Fault::OnCommands(Box::new(fault.clone())));
+                    let r = call(t.printer.as_ref()).await;
+                    server.clear_faults();
+                    let what = format!("{name} ({how})");
+                    let e = expect_err(r, ErrorKind::OutcomeUnknown, &what)?;
+                    ensure(!e.is_retryable(), || format!("{what}: {e} is retryable"))?;
+                    let journal = server.journal();
+                    let sent = command_requests(&journal);
+                    ensure(sent.len() == 1, || {
+                        format!("{what} sent {} command requests", sent.len())
+                    })?;
+                }
             }
             Ok(())
         }
