@@ -5,7 +5,7 @@
 //! | HTTP | meaning                                        | kind                         | retryable |
 //! |------|------------------------------------------------|------------------------------|-----------|
 //! | 601  | the plugin is not connected to OctoEverywhere  | Unreachable                  | yes |
-//! | 602  | the plugin timed out on this request           | Unreachable                  | yes |
+//! | 602  | the plugin timed out on this request           | Unreachable (OutcomeUnknown for an action) | yes (no) |
 //! | 609  | webcam back-to-back view limit                 | RateLimited (Retry-After)    | yes |
 //! | 603  | App Connection not found (bad subdomain)       | Auth                         | no  |
 //! | 604  | App Connection revoked or expired              | Auth                         | no  |
@@ -174,6 +174,15 @@ pub fn read_envelope(
     endpoint: &str,
     app_id: Option<&str>,
 ) -> polyprint::Result<serde_json::Value> {
+    // The plugin timed out on an action: it received it, and may have carried it out.
+    if response.status == 602 && call.feature.is_some() {
+        return Err(Error::OutcomeUnknown {
+            action: call.command.to_string(),
+            message: "the printer's OctoEverywhere plugin timed out on this request \
+                      (OctoEverywhere 602)"
+                .into(),
+        });
+    }
     match decode(response, endpoint, app_id)? {
         Ok(result) => Ok(result),
         Err((status, message)) => Err(plugin_error(status, message.as_deref(), call)),
@@ -228,6 +237,19 @@ mod tests {
             headers: Default::default(),
             body: bytes::Bytes::from(body.to_string()),
         }
+    }
+
+    /// 602 means the plugin timed out on the request: for a read, try again; for an action,
+    /// the printer may have it.
+    #[test]
+    fn a_plugin_timeout_on_an_action_is_outcome_unknown() {
+        let r = response(602, "");
+        let action = Call::action("pause", Feature::PauseResume);
+        let err = read_envelope(&r, action, "e", None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+        assert!(!err.is_retryable());
+        let err = read_envelope(&r, Call::read("status"), "e", None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
     }
 
     #[test]
