@@ -41,6 +41,7 @@ pub mod sim;
 pub mod state;
 pub mod transport;
 pub mod validate;
+pub mod watch;
 
 pub use descriptor::{Descriptor, Endpoint};
 pub use error::{Error, ErrorKind, Result};

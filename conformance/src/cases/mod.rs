@@ -37,6 +37,7 @@ pub mod hostile;
 pub mod input;
 pub mod lifecycle;
 pub mod status;
+pub mod stream;
 pub mod unsupported;
 
 /// A boxed, sendable future.
@@ -122,6 +123,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(errors::cases());
     cases.extend(faults::cases());
     cases.extend(hostile::cases());
+    cases.extend(stream::cases());
     cases.extend(input::cases());
     cases.extend(unsupported::cases());
     cases

@@ -1,0 +1,134 @@
+//! The status stream ([`polyprint::watch`]) on every backend: a print's lifecycle seen
+//! through the stream, in order, with no two equal items in a row; and a stream that
+//! survives a server that stops answering, reports it once, and resumes with a full status.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use polyprint::mockserver::Fault;
+use polyprint::watch::{changed, watch, Change, StatusStream, StatusUpdate, WatchOptions};
+use polyprint::{Feature, PrinterState};
+
+use crate::cases::faults::served;
+use crate::cases::lifecycle::shown;
+use crate::cases::{none, Case};
+use crate::harness::{Harness, Target};
+use crate::outcome::{ensure, expect_ok, finish, Outcome, Step};
+
+/// Poll often: the virtual clock moves in small steps between reads.
+const EVERY: Duration = Duration::from_millis(20);
+
+/// Reads items, moving the virtual clock by `step` between waits, until one shows `want`.
+async fn until(
+    t: &Target,
+    s: &mut StatusStream,
+    want: PrinterState,
+    step: Duration,
+    seen: &mut Vec<StatusUpdate>,
+) -> Step {
+    let control = t
+        .control
+        .as_ref()
+        .ok_or_else(|| Outcome::skip("needs mock control"))?;
+    for _ in 0..300 {
+        if let Ok(Some(item)) = tokio::time::timeout(EVERY * 3, s.next()).await {
+            let u = item.map_err(|e| Outcome::fail(format!("stream error: {e}")))?;
+            let done = u.status.state == want;
+            seen.push(u);
+            if done {
+                return Ok(());
+            }
+        }
+        control.printer().advance(step);
+    }
+    let states: Vec<_> = seen.iter().map(|u| u.status.state).collect();
+    Err(Outcome::fail(format!(
+        "the stream never showed {want}; it showed {states:?}"
+    )))
+}
+
+/// Start, pause, resume and cancel, seen through the stream: the first item is the idle
+/// printer, then each state the backend reports on the way, in order, and never two equal
+/// items in a row.
+pub async fn case_lifecycle(t: &Target, h: &dyn Harness) -> Outcome {
+    finish(
+        async {
+            let mut s = watch(t.printer.clone(), WatchOptions::every(EVERY));
+            let mut seen = Vec::new();
+            let idle = shown(h, PrinterState::Idle, PrinterState::Idle);
+            until(t, &mut s, idle, Duration::ZERO, &mut seen).await?;
+            ensure(seen[0].change == Change::First, || {
+                format!("the first item is {:?}", seen[0].change)
+            })?;
+            let file = h.long_print_file();
+            expect_ok(t.printer.start_print(&file).await, "start_print")?;
+            let printing = shown(h, PrinterState::Printing, PrinterState::Printing);
+            until(t, &mut s, printing, Duration::from_millis(50), &mut seen).await?;
+            expect_ok(t.printer.pause().await, "pause")?;
+            let paused = shown(h, PrinterState::Paused, PrinterState::Paused);
+            until(t, &mut s, paused, Duration::from_millis(100), &mut seen).await?;
+            expect_ok(t.printer.resume().await, "resume")?;
+            until(t, &mut s, printing, Duration::from_millis(50), &mut seen).await?;
+            expect_ok(t.printer.cancel().await, "cancel")?;
+            let cancelled = shown(h, PrinterState::Cancelled, PrinterState::Idle);
+            until(t, &mut s, cancelled, Duration::from_millis(50), &mut seen).await?;
+            for pair in seen.windows(2) {
+                ensure(changed(&pair[0].status, &pair[1].status, 1.0), || {
+                    format!("two equal items in a row: {:?}", pair[1].status.state)
+                })?;
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The server stops answering (connections closed): the stream yields one error, keeps
+/// trying, and when the server answers again yields a fresh full status.
+pub async fn case_survives_a_lost_server(t: &Target, _h: &dyn Harness) -> Outcome {
+    finish(
+        async {
+            let (_, server) = served(t)?;
+            let mut s = watch(t.printer.clone(), WatchOptions::every(EVERY));
+            let first = tokio::time::timeout(Duration::from_secs(10), s.next()).await;
+            ensure(matches!(first, Ok(Some(Ok(_)))), || {
+                format!("no first status: {first:?}")
+            })?;
+            server.inject(Fault::Drop { count: 1000 });
+            let err = tokio::time::timeout(Duration::from_secs(10), s.next()).await;
+            server.clear_faults();
+            ensure(matches!(err, Ok(Some(Err(_)))), || {
+                format!("the lost server was not reported: {err:?}")
+            })?;
+            let back = tokio::time::timeout(Duration::from_secs(10), s.next()).await;
+            match back {
+                Ok(Some(Ok(u))) if u.change == Change::Reconnected => Ok(()),
+                other => Err(Outcome::fail(format!(
+                    "no fresh status after the server came back: {other:?}"
+                ))),
+            }
+        }
+        .await,
+    )
+}
+
+/// This group's cases, each with the features and control it needs.
+pub fn cases() -> Vec<Case> {
+    use Feature::*;
+    vec![
+        case!(
+            "stream.lifecycle",
+            PrintStart | PauseResume | Cancel,
+            Control,
+            true,
+            case_lifecycle
+        ),
+        case!(
+            "stream.survives_a_lost_server",
+            none(),
+            ServedMock,
+            false,
+            case_survives_a_lost_server
+        ),
+    ]
+}

@@ -1,0 +1,580 @@
+//! Live status: a stream of updates for one printer, and a [`Fleet`] of many.
+//!
+//! [`watch`] turns any printer into a stream: the first item is the current full status, then
+//! one item per meaningful change, never two equal ones in a row. It polls through
+//! [`Printer::status`] with adaptive intervals (one implementation for every backend; native
+//! push is not wired in yet): fast while the printer is between states or right after a
+//! change, slower while a job runs, slowest when idle. What counts as a change:
+//!
+//! | field | change |
+//! |---|---|
+//! | state, raw state, message | any |
+//! | job | file, progress (any), layer, layer count |
+//! | heaters | a target, or an actual reading moving by [`WatchOptions::reading_step`] (1 °C) or more since the last item |
+//! | lights, failure verdict | any |
+//!
+//! Memory is bounded: a consumer that falls behind gets the latest status, not a queue; a
+//! terminal state (Finished, Cancelled, Error) that the poller saw is never coalesced away.
+//! When a read fails the stream yields the error once, keeps trying with backoff and jitter,
+//! and yields a fresh full status ([`Change::Reconnected`]) when the printer answers again.
+//! Dropping the stream stops its poller.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use std::sync::Arc;
+//! use futures_util::StreamExt;
+//! use polyprint::watch::{watch, Change, WatchOptions};
+//! use polyprint::{Printer, PrinterState, sim::VirtualPrinter};
+//!
+//! let printer = VirtualPrinter::new();
+//! let every = std::time::Duration::from_millis(50);
+//! let mut updates = watch(Arc::new(printer.clone()), WatchOptions::every(every));
+//! let first = updates.next().await.unwrap().unwrap();
+//! assert_eq!((first.change, first.status.state), (Change::First, PrinterState::Idle));
+//! printer.start_print("demo-cube.gcode").await.unwrap();
+//! let next = updates.next().await.unwrap().unwrap();
+//! assert_eq!(next.status.state, PrinterState::Printing);
+//! # }
+//! ```
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use tokio::sync::Notify;
+
+use crate::error::{Error, Result};
+use crate::printer::Printer;
+use crate::state::{PrinterState, PrinterStatus};
+
+/// Why an update was yielded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The first status of the stream.
+    First,
+    /// Something changed since the last item.
+    Changed,
+    /// The printer answers again after errors: a fresh full status.
+    Reconnected,
+}
+
+/// One item of a status stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusUpdate {
+    /// Why it was yielded.
+    pub change: Change,
+    /// The full status.
+    pub status: PrinterStatus,
+}
+
+/// Poll intervals and thresholds for [`watch`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct WatchOptions {
+    /// Between reads while idle, ready or offline (default 5 s).
+    pub idle: Duration,
+    /// Between reads while a job runs (default 2 s).
+    pub active: Duration,
+    /// Between reads while the printer is between states (warming up, pausing, resuming,
+    /// cancelling, busy) and for [`WatchOptions::fast_for`] after any change (default 500 ms).
+    pub fast: Duration,
+    /// How long reads stay fast after a change (default 10 s).
+    pub fast_for: Duration,
+    /// The smallest move of a heater's actual reading that counts as a change (default 1 °C).
+    pub reading_step: f64,
+    /// The longest wait between reads after errors (backoff doubles up to this; default 30 s).
+    pub max_backoff: Duration,
+}
+
+impl Default for WatchOptions {
+    fn default() -> Self {
+        WatchOptions {
+            idle: Duration::from_secs(5),
+            active: Duration::from_secs(2),
+            fast: Duration::from_millis(500),
+            fast_for: Duration::from_secs(10),
+            reading_step: 1.0,
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+impl WatchOptions {
+    /// Every interval the same (tests, demos): `every` between reads, no backoff above it.
+    pub fn every(every: Duration) -> WatchOptions {
+        WatchOptions {
+            idle: every,
+            active: every,
+            fast: every,
+            fast_for: Duration::ZERO,
+            max_backoff: every,
+            ..WatchOptions::default()
+        }
+    }
+}
+
+/// Whether `next` differs from `prev` enough to be yielded (see the module table).
+pub fn changed(prev: &PrinterStatus, next: &PrinterStatus, reading_step: f64) -> bool {
+    if prev.state != next.state
+        || prev.raw_state != next.raw_state
+        || prev.message != next.message
+        || prev.lights != next.lights
+        || prev.failure.as_ref().map(|f| f.verdict) != next.failure.as_ref().map(|f| f.verdict)
+    {
+        return true;
+    }
+    let job = |s: &PrinterStatus| {
+        s.job
+            .as_ref()
+            .map(|j| (j.file.clone(), j.progress, j.layer, j.layer_count))
+    };
+    if job(prev) != job(next) || prev.heaters.len() != next.heaters.len() {
+        return true;
+    }
+    prev.heaters.iter().zip(&next.heaters).any(|(a, b)| {
+        a.heater != b.heater
+            || a.target != b.target
+            || (a.actual - b.actual).abs() >= reading_step
+            || a.actual.is_nan() != b.actual.is_nan()
+    })
+}
+
+fn terminal(state: PrinterState) -> bool {
+    matches!(
+        state,
+        PrinterState::Finished | PrinterState::Cancelled | PrinterState::Error
+    )
+}
+
+/// The most items held for a consumer that is behind: the latest plus terminal states.
+const MAX_HELD: usize = 16;
+
+/// Items waiting for the consumer: the latest wins, but a terminal state is kept.
+#[derive(Default)]
+struct Held {
+    items: VecDeque<Result<StatusUpdate>>,
+}
+
+impl Held {
+    fn push(&mut self, item: Result<StatusUpdate>) {
+        let keep_last = match self.items.back() {
+            Some(Ok(u)) => terminal(u.status.state) || u.change != Change::Changed,
+            Some(Err(_)) => true,
+            None => true,
+        };
+        if !keep_last {
+            self.items.pop_back();
+        }
+        self.items.push_back(item);
+        while self.items.len() > MAX_HELD {
+            self.items.pop_front();
+        }
+    }
+}
+
+struct Shared {
+    held: Mutex<Held>,
+    ready: Notify,
+}
+
+/// A printer's status stream; see the module docs. Stops its poller when dropped.
+pub struct StatusStream {
+    shared: Arc<Shared>,
+    poller: tokio::task::JoinHandle<()>,
+    waiting: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl Drop for StatusStream {
+    fn drop(&mut self) {
+        self.poller.abort();
+    }
+}
+
+impl Stream for StatusStream {
+    type Item = Result<StatusUpdate>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            // The poller runs until the stream is dropped: the stream never ends by itself.
+            let item = {
+                let mut held = self.shared.held.lock().unwrap_or_else(|p| p.into_inner());
+                held.items.pop_front()
+            };
+            if let Some(item) = item {
+                self.waiting = None;
+                return Poll::Ready(Some(item));
+            }
+            let shared = self.shared.clone();
+            let waiting = self
+                .waiting
+                .get_or_insert_with(|| Box::pin(async move { shared.ready.notified().await }));
+            match waiting.as_mut().poll(cx) {
+                Poll::Ready(()) => self.waiting = None,
+                Poll::Pending => {
+                    // An item may have arrived between the check and the registration.
+                    let held = self.shared.held.lock().unwrap_or_else(|p| p.into_inner());
+                    if held.items.is_empty() {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Watches `printer`: see the module docs. Needs a tokio runtime.
+pub fn watch(printer: Arc<dyn Printer>, options: WatchOptions) -> StatusStream {
+    let shared = Arc::new(Shared {
+        held: Mutex::new(Held::default()),
+        ready: Notify::new(),
+    });
+    let poller = tokio::spawn(poll(printer, options, shared.clone()));
+    StatusStream {
+        shared,
+        poller,
+        waiting: None,
+    }
+}
+
+async fn poll(printer: Arc<dyn Printer>, options: WatchOptions, shared: Arc<Shared>) {
+    let send = |item: Result<StatusUpdate>| {
+        shared
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(item);
+        shared.ready.notify_one();
+    };
+    let mut last: Option<PrinterStatus> = None;
+    let mut failing = false;
+    let mut backoff = options.fast;
+    let mut fast_until = tokio::time::Instant::now();
+    loop {
+        let wait = match printer.status().await {
+            Ok(status) => {
+                let change = match (&last, failing) {
+                    (None, _) => Some(Change::First),
+                    (Some(_), true) => Some(Change::Reconnected),
+                    (Some(prev), false) => {
+                        changed(prev, &status, options.reading_step).then_some(Change::Changed)
+                    }
+                };
+                failing = false;
+                backoff = options.fast;
+                if let Some(change) = change {
+                    if change == Change::Changed {
+                        fast_until = tokio::time::Instant::now() + options.fast_for;
+                    }
+                    send(Ok(StatusUpdate {
+                        change,
+                        status: status.clone(),
+                    }));
+                    last = Some(status.clone());
+                }
+                let between = matches!(
+                    status.state,
+                    PrinterState::WarmingUp
+                        | PrinterState::Pausing
+                        | PrinterState::Resuming
+                        | PrinterState::Cancelling
+                        | PrinterState::Busy
+                );
+                if between || tokio::time::Instant::now() < fast_until {
+                    options.fast
+                } else if status.state.has_active_job() {
+                    options.active
+                } else {
+                    options.idle
+                }
+            }
+            Err(e) => {
+                if !failing {
+                    send(Err(e));
+                    failing = true;
+                }
+                let jitter: f64 = rand::random();
+                let wait = backoff.mul_f64(0.5 + jitter / 2.0);
+                backoff = (backoff * 2).min(options.max_backoff.max(options.fast));
+                wait
+            }
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Many printers of any backends, polled together.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use polyprint::watch::Fleet;
+/// use polyprint::{Printer, sim::VirtualPrinter};
+///
+/// let fleet = Fleet::new(vec![
+///     Arc::new(VirtualPrinter::new()) as Arc<dyn Printer>,
+///     Arc::new(VirtualPrinter::new()),
+/// ]);
+/// let sweep = fleet.sweep(8, Duration::from_secs(5)).await;
+/// assert!(sweep.iter().all(|(_, status)| status.is_ok()));
+/// # }
+/// ```
+#[derive(Clone, Default)]
+pub struct Fleet {
+    printers: Vec<Arc<dyn Printer>>,
+}
+
+impl Fleet {
+    /// A fleet of these printers.
+    pub fn new(printers: Vec<Arc<dyn Printer>>) -> Fleet {
+        Fleet { printers }
+    }
+
+    /// The printers.
+    pub fn printers(&self) -> &[Arc<dyn Printer>] {
+        &self.printers
+    }
+
+    /// Every printer's status, in the fleet's order, at most `concurrency` reads at once,
+    /// each bounded by `deadline` (a printer that does not answer in time is an
+    /// [`Error::Timeout`]; the others are not held up).
+    pub async fn sweep(
+        &self,
+        concurrency: usize,
+        deadline: Duration,
+    ) -> Vec<(Arc<dyn Printer>, Result<PrinterStatus>)> {
+        let reads = self.printers.iter().cloned().map(|p| async move {
+            let status = match tokio::time::timeout(deadline, p.status()).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::Timeout {
+                    endpoint: p.info().endpoint.unwrap_or_else(|| p.info().id),
+                    after: deadline,
+                }),
+            };
+            (p, status)
+        });
+        futures_util::stream::iter(reads)
+            .buffered(concurrency.max(1))
+            .collect()
+            .await
+    }
+
+    /// One stream over every printer: (index in the fleet, update). A printer that fails
+    /// yields its error and goes on being watched; it never holds up the others.
+    pub fn watch(
+        &self,
+        options: WatchOptions,
+    ) -> BoxStream<'static, (usize, Result<StatusUpdate>)> {
+        let streams = self
+            .printers
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, p)| watch(p, options.clone()).map(move |u| (i, u)).boxed());
+        futures_util::stream::select_all(streams).boxed()
+    }
+}
+
+#[cfg(all(test, feature = "sim"))]
+mod tests {
+    use super::*;
+    use crate::sim::{VirtualPrinter, DEMO_FILE};
+    use crate::state::{Heater, HeaterReading};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    const TICK: Duration = Duration::from_millis(10);
+
+    async fn next(s: &mut StatusStream) -> StatusUpdate {
+        tokio::time::timeout(Duration::from_secs(5), s.next())
+            .await
+            .expect("an item within 5 s")
+            .expect("the stream goes on")
+            .expect("a status")
+    }
+
+    #[test]
+    fn what_counts_as_a_change() {
+        let mut a = PrinterStatus::new(PrinterState::Printing, "Printing");
+        a.heaters.push(HeaterReading {
+            heater: Heater::Bed,
+            actual: 59.6,
+            target: Some(60.0),
+        });
+        let mut b = a.clone();
+        b.heaters[0].actual = 60.2;
+        assert!(!changed(&a, &b, 1.0), "noise");
+        b.heaters[0].actual = 61.0;
+        assert!(changed(&a, &b, 1.0), "a degree");
+        let mut c = a.clone();
+        c.heaters[0].target = Some(0.0);
+        assert!(changed(&a, &c, 1.0), "target");
+        let mut d = a.clone();
+        d.state = PrinterState::Paused;
+        assert!(changed(&a, &d, 1.0));
+        assert!(!changed(&a, &a.clone(), 1.0));
+    }
+
+    #[tokio::test]
+    async fn first_then_changes_never_duplicates() {
+        let printer = VirtualPrinter::new();
+        let mut s = watch(Arc::new(printer.clone()), WatchOptions::every(TICK));
+        let first = next(&mut s).await;
+        assert_eq!(
+            (first.change, first.status.state),
+            (Change::First, PrinterState::Idle)
+        );
+        // Nothing changes: nothing comes, however many polls pass.
+        let quiet = tokio::time::timeout(TICK * 20, s.next()).await;
+        assert!(quiet.is_err(), "{quiet:?}");
+        printer.start_print(DEMO_FILE).await.unwrap();
+        let u = next(&mut s).await;
+        assert_eq!(
+            (u.change, u.status.state),
+            (Change::Changed, PrinterState::Printing)
+        );
+        printer.cancel().await.unwrap();
+        let mut states = vec![];
+        for _ in 0..50 {
+            printer.advance(Duration::from_millis(100));
+            if let Ok(Some(Ok(u))) = tokio::time::timeout(TICK * 5, s.next()).await {
+                states.push(u.status.state);
+            }
+            if states.last() == Some(&PrinterState::Cancelled) {
+                break;
+            }
+        }
+        assert_eq!(
+            states.first(),
+            Some(&PrinterState::Cancelling),
+            "{states:?}"
+        );
+        assert_eq!(states.last(), Some(&PrinterState::Cancelled), "{states:?}");
+        // Consecutive items always differ.
+        let mut all = vec![];
+        while let Ok(Some(Ok(u))) = tokio::time::timeout(TICK * 5, s.next()).await {
+            all.push(u.status);
+        }
+        assert!(all.is_empty(), "nothing more once it settled: {all:?}");
+    }
+
+    #[tokio::test]
+    async fn a_slow_consumer_gets_the_latest_and_every_terminal_state() {
+        let printer = VirtualPrinter::new();
+        let mut s = watch(Arc::new(printer.clone()), WatchOptions::every(TICK));
+        assert_eq!(next(&mut s).await.change, Change::First);
+        // While nobody reads: print to the end, then start again.
+        printer.start_print(DEMO_FILE).await.unwrap();
+        tokio::time::sleep(TICK * 5).await;
+        printer.advance(Duration::from_secs(3600));
+        tokio::time::sleep(TICK * 5).await;
+        printer.start_print(DEMO_FILE).await.unwrap();
+        tokio::time::sleep(TICK * 5).await;
+        let mut seen = vec![];
+        while let Ok(Some(Ok(u))) = tokio::time::timeout(TICK * 10, s.next()).await {
+            seen.push(u.status.state);
+        }
+        assert!(seen.contains(&PrinterState::Finished), "{seen:?}");
+        assert_eq!(seen.last(), Some(&PrinterState::Printing), "{seen:?}");
+        assert!(seen.len() <= MAX_HELD, "{seen:?}");
+    }
+
+    /// A printer whose reads fail while `down` is set.
+    struct Flaky {
+        inner: VirtualPrinter,
+        down: AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl crate::Backend for Flaky {
+        fn describe(&self) -> crate::PrinterInfo {
+            crate::Backend::describe(&self.inner)
+        }
+        fn capabilities(&self) -> crate::Features {
+            crate::Backend::capabilities(&self.inner)
+        }
+        async fn read_status(&self) -> Result<PrinterStatus> {
+            if self.down.load(Ordering::SeqCst) {
+                Err(Error::Unreachable {
+                    endpoint: "flaky".into(),
+                    message: "down".into(),
+                })
+            } else {
+                crate::Backend::read_status(&self.inner).await
+            }
+        }
+        async fn run(&self, command: crate::Command) -> Result<()> {
+            crate::Backend::run(&self.inner, command).await
+        }
+    }
+
+    #[tokio::test]
+    async fn errors_are_reported_once_then_a_fresh_status_after_recovery() {
+        let flaky = Arc::new(Flaky {
+            inner: VirtualPrinter::new(),
+            down: AtomicBool::new(false),
+        });
+        let mut s = watch(flaky.clone(), WatchOptions::every(TICK));
+        assert_eq!(next(&mut s).await.change, Change::First);
+        flaky.down.store(true, Ordering::SeqCst);
+        let err = tokio::time::timeout(Duration::from_secs(5), s.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(err, Err(Error::Unreachable { .. })), "{err:?}");
+        // Reported once, not once per poll.
+        assert!(tokio::time::timeout(TICK * 10, s.next()).await.is_err());
+        flaky.down.store(false, Ordering::SeqCst);
+        let back = next(&mut s).await;
+        assert_eq!(
+            (back.change, back.status.state),
+            (Change::Reconnected, PrinterState::Idle)
+        );
+    }
+
+    #[tokio::test]
+    async fn dropping_the_stream_stops_the_poller() {
+        let printer: Arc<dyn Printer> = Arc::new(VirtualPrinter::new());
+        let mut s = watch(printer.clone(), WatchOptions::every(TICK));
+        next(&mut s).await;
+        assert_eq!(Arc::strong_count(&printer), 2);
+        drop(s);
+        for _ in 0..100 {
+            if Arc::strong_count(&printer) == 1 {
+                return;
+            }
+            tokio::time::sleep(TICK).await;
+        }
+        panic!("the poller still holds the printer");
+    }
+
+    #[tokio::test]
+    async fn a_fleet_watches_every_printer() {
+        let a = VirtualPrinter::new();
+        let b = VirtualPrinter::new();
+        let fleet = Fleet::new(vec![Arc::new(a.clone()), Arc::new(b.clone())]);
+        let mut all = fleet.watch(WatchOptions::every(TICK));
+        let mut firsts = vec![];
+        for _ in 0..2 {
+            let (i, u) = all.next().await.unwrap();
+            assert_eq!(u.unwrap().change, Change::First);
+            firsts.push(i);
+        }
+        firsts.sort_unstable();
+        assert_eq!(firsts, [0, 1]);
+        b.start_print(DEMO_FILE).await.unwrap();
+        let (i, u) = tokio::time::timeout(Duration::from_secs(5), all.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((i, u.unwrap().status.state), (1, PrinterState::Printing));
+        let sweep = fleet.sweep(1, Duration::from_secs(5)).await;
+        let states: Vec<_> = sweep
+            .iter()
+            .map(|(_, s)| s.as_ref().unwrap().state)
+            .collect();
+        assert_eq!(states, [PrinterState::Idle, PrinterState::Printing]);
+    }
+}
