@@ -66,7 +66,7 @@ async fn then_watch(
         println!("{}", reply.text);
     }
     let w = watch::watch(
-        conn.printer.as_ref(),
+        conn.printer.clone(),
         Duration::from_secs(2),
         ctx.json,
         ctx.tty,

@@ -3,6 +3,10 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use polyprint::watch::Fleet;
+use polyprint::Printer;
 use serde_json::{json, Value};
 
 use crate::app::{self, Ctx};
@@ -12,53 +16,54 @@ use crate::outcome::{CliError, Reply};
 /// How long one printer may take before it is reported as not answering.
 const PER_PRINTER: Duration = Duration::from_secs(20);
 
-/// Lists and polls every configured printer.
+/// How many printers are read at once.
+const CONCURRENCY: usize = 32;
+
+/// Lists and polls every configured printer, through the library's fleet sweep (bounded
+/// concurrency, a deadline per printer; one slow printer holds up no other).
 pub async fn printers(ctx: &Ctx) -> Result<Reply, CliError> {
     let file = config::load_for(&ctx.global)?;
-    let rows = futures_util::future::join_all(file.printers.iter().map(|(name, entry)| {
+    let mut rows = Vec::new();
+    let mut opened: Vec<(usize, Arc<dyn Printer>)> = Vec::new();
+    for (name, entry) in &file.printers {
+        rows.push(json!({
+            "name": name,
+            "backend": entry.backend,
+            "url": entry.url.as_deref().map(polyprint::transport::redacted_url_text),
+            "default": file.default.as_deref() == Some(name.as_str()),
+            "state": null,
+            "error": null,
+        }));
         let target = Target {
             name: name.clone(),
             entry: entry.clone(),
         };
-        let is_default = file.default.as_deref() == Some(name.as_str());
-        let timeout = ctx.global.timeout;
-        async move {
-            let mut row = json!({
-                "name": target.name,
-                "backend": target.entry.backend,
-                "url": target.entry.url.as_deref().map(polyprint::transport::redacted_url_text),
-                "default": is_default,
-                "state": null,
-                "error": null,
-            });
-            let polled = match app::open(target, timeout) {
-                Ok(conn) => match tokio::time::timeout(PER_PRINTER, conn.printer.status()).await {
-                    Ok(Ok(s)) => Ok(s),
-                    Ok(Err(e)) => Err(CliError::from(e)),
-                    Err(_) => Err(CliError::new(
-                        "timeout",
-                        crate::outcome::Exit::Unreachable,
-                        "no answer in time",
-                    )),
-                },
-                Err(e) => Err(e),
-            };
-            match polled {
-                Ok(s) => {
-                    row["state"] = json!(s.state);
-                    row["progress"] = json!(s
-                        .job
-                        .as_ref()
-                        .filter(|_| s.state.has_active_job())
-                        .and_then(|j| j.progress));
-                }
-                Err(e) => row["error"] = json!({ "code": e.code, "message": e.message }),
-            }
-            row
+        match app::open(target, ctx.global.timeout) {
+            Ok(conn) => opened.push((rows.len() - 1, conn.printer)),
+            Err(e) => set_error(rows.last_mut().expect("just pushed"), &e),
         }
-    }))
-    .await;
+    }
+    let fleet = Fleet::new(opened.iter().map(|(_, p)| p.clone()).collect());
+    let swept = fleet.sweep(CONCURRENCY, PER_PRINTER).await;
+    for ((row, _), (_, polled)) in opened.iter().zip(swept) {
+        let row = &mut rows[*row];
+        match polled {
+            Ok(s) => {
+                row["state"] = json!(s.state);
+                row["progress"] = json!(s
+                    .job
+                    .as_ref()
+                    .filter(|_| s.state.has_active_job())
+                    .and_then(|j| j.progress));
+            }
+            Err(e) => set_error(row, &CliError::from(e)),
+        }
+    }
     Ok(Reply::new(json!({ "printers": rows }), text(&rows)))
+}
+
+fn set_error(row: &mut Value, e: &CliError) {
+    row["error"] = json!({ "code": e.code, "message": e.message });
 }
 
 fn text(rows: &[Value]) -> String {

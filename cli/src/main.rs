@@ -131,7 +131,7 @@ async fn run(cli: Cli) -> Result<Reply, CliError> {
         Command::Status => actions::status(&conn).await,
         Command::Watch { interval } => {
             watch::watch(
-                conn.printer.as_ref(),
+                conn.printer.clone(),
                 watch::interval(interval)?,
                 ctx.json,
                 ctx.tty,
