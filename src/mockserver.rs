@@ -101,7 +101,16 @@ pub enum Fault {
         /// How many requests.
         count: u32,
     },
-    /// A counted fault (status, malformed, truncated, drop, redirect, echo) that applies to commands
+    /// The next `count` requests are carried out as usual, but their answer is sent only after
+    /// `delay`: an answer that arrives after the client's timeout, when the command has
+    /// already taken effect.
+    Late {
+        /// How long the answer waits.
+        delay: Duration,
+        /// How many requests.
+        count: u32,
+    },
+    /// A counted fault (status, malformed, truncated, drop, redirect, echo, late) that applies to commands
     /// only (any method but GET and HEAD): reads in between pass untouched and do not use it
     /// up. [`MockServer::inject`] panics on any other fault inside.
     OnCommands(Box<Fault>),
@@ -194,6 +203,10 @@ impl Respond for Responder {
         };
         let template = match fault {
             None => self.dialect.respond(request, &self.printer),
+            Some(Fault::Late { delay, .. }) => self
+                .dialect
+                .respond(request, &self.printer)
+                .set_delay(delay),
             Some(Fault::Status { status, .. }) => {
                 ResponseTemplate::new(status).set_body_raw(status_text(status), "text/plain")
             }
@@ -357,6 +370,7 @@ impl MockServer {
             | Fault::Truncated { count }
             | Fault::Drop { count }
             | Fault::EchoHeaders { count }
+            | Fault::Late { count, .. }
             | Fault::Redirect { count, .. } => {
                 if count > 0 {
                     f.queue.push_back((fault, count));
@@ -369,6 +383,7 @@ impl MockServer {
                     | Fault::Truncated { count }
                     | Fault::Drop { count }
                     | Fault::EchoHeaders { count }
+                    | Fault::Late { count, .. }
                     | Fault::Redirect { count, .. } => *count,
                     other => panic!("Fault::OnCommands takes a counted fault, not {other:?}"),
                 };

@@ -3,7 +3,10 @@
 //! a lost answer is OutcomeUnknown (never "unreachable", never retryable), no credential
 //! reaches another origin, and a redirected command is never reported as done.
 
-use polyprint::mockserver::{Fault, Recorded};
+use std::time::{Duration, Instant};
+
+use polyprint::mockserver::{quick_http, Fault, Recorded};
+use polyprint::transport::HttpConfig;
 use polyprint::ErrorKind;
 use wiremock::{Mock, MockServer as Catcher, ResponseTemplate};
 
@@ -53,12 +56,27 @@ fn command_requests(journal: &[Recorded]) -> Vec<&Recorded> {
 }
 
 /// Each command whose answer is lost: its connection closed after the request with no
-/// answer, or a gateway's 502 or 504 for it. Exactly one request, and OutcomeUnknown (the
-/// printer may have it), not retryable.
-pub async fn case_command_answer_lost(t: &Target, _h: &dyn Harness) -> Outcome {
+/// answer, a gateway's 502 or 504 for it, or the answer (the command carried out) arriving
+/// only after the client's timeout. Exactly one request, and OutcomeUnknown (the printer may
+/// have it), not retryable.
+pub async fn case_command_answer_lost(t: &Target, h: &dyn Harness) -> Outcome {
     finish(
         async {
-            let (_, server) = served(t)?;
+            let (control, server) = served(t)?;
+            // A client of the same printer that gives up on an answer after 300 ms, for the
+            // late answers (the target's own waits seconds).
+            let timeout = Duration::from_millis(300);
+            let impatient = t
+                .base_url()
+                .and_then(|url| {
+                    let http = HttpConfig {
+                        request_timeout: timeout,
+                        deadline: Duration::from_secs(3),
+                        ..quick_http()
+                    };
+                    h.connect(&url, control.credential().unwrap_or_default(), http)
+                })
+                .ok_or_else(|| Outcome::fail("cannot connect a second client to the mock"))?;
             let faults = [
                 ("closed", Fault::Drop { count: 1 }),
                 (
@@ -75,6 +93,13 @@ pub async fn case_command_answer_lost(t: &Target, _h: &dyn Harness) -> Outcome {
                         count: 1,
                     },
                 ),
+                (
+                    "answered after the timeout",
+                    Fault::Late {
+                        delay: timeout * 3,
+                        count: 1,
+                    },
+                ),
             ];
             for (name, call) in supported(t).await? {
                 for (how, fault) in &faults {
@@ -82,7 +107,13 @@ pub async fn case_command_answer_lost(t: &Target, _h: &dyn Harness) -> Outcome {
                     server.clear_faults();
                     server.clear_journal();
                     server.inject(Fault::OnCommands(Box::new(fault.clone())));
-                    let r = call(t.printer.as_ref()).await;
+                    let printer = match fault {
+                        Fault::Late { .. } => impatient.as_ref(),
+                        _ => t.printer.as_ref(),
+                    };
+                    let started = Instant::now();
+                    let r = call(printer).await;
+                    let took = started.elapsed();
                     server.clear_faults();
                     let what = format!("{name} ({how})");
                     let e = expect_err(r, ErrorKind::OutcomeUnknown, &what)?;
@@ -92,6 +123,11 @@ pub async fn case_command_answer_lost(t: &Target, _h: &dyn Harness) -> Outcome {
                     ensure(sent.len() == 1, || {
                         format!("{what} sent {} command requests", sent.len())
                     })?;
+                    if matches!(fault, Fault::Late { .. }) {
+                        ensure(took < timeout * 3, || {
+                            format!("{what} waited {took:?} for a {timeout:?} timeout")
+                        })?;
+                    }
                 }
             }
             Ok(())
