@@ -49,6 +49,10 @@ pub enum Feature {
     PrintQueue = 1 << 16,
     /// Connect the host to its printer and disconnect it.
     ConnectionControl = 1 << 17,
+    /// The server pushes status over a live connection
+    /// ([`Printer::status_feed`](crate::Printer::status_feed)); without it,
+    /// [`watch`](crate::watch::watch) polls.
+    StatusPush = 1 << 18,
 }
 
 /// A set of [`Feature`]s.
@@ -81,6 +85,7 @@ impl Feature {
             Feature::JobHistory => "job_history",
             Feature::PrintQueue => "print_queue",
             Feature::ConnectionControl => "connection_control",
+            Feature::StatusPush => "status_push",
         }
     }
 

@@ -35,9 +35,12 @@ pub mod feature;
 pub mod gcode;
 #[cfg(feature = "mock-server")]
 pub mod mockserver;
+#[cfg(feature = "mock-server")]
+pub mod mocksocket;
 pub mod printer;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod socket;
 pub mod state;
 pub mod transport;
 pub mod validate;

@@ -14,6 +14,8 @@ use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 use crate::sim::VirtualPrinter;
 
+pub use crate::mocksocket::{MockSocket, MockSocketRx, MockSocketTx, SocketDialect};
+
 /// Answers one request in a vendor's dialect, from the virtual printer.
 pub trait Dialect: Send + Sync + 'static {
     /// The answer.
@@ -118,23 +120,52 @@ pub enum Fault {
     Latency(Duration),
     /// Requests are never answered (within an hour), until cleared.
     Hang,
+    /// Every open push socket ([`MockServer::start_with_socket`]) is closed at once, without a
+    /// close frame (a lost connection), and new ones are closed as they come, until cleared.
+    SocketsDown,
     /// Every request is answered as the dialect answers a bad credential, until cleared.
     /// The dialect decides what that is; see [`MockServer::auth_failure`].
     ExpiredAuth,
 }
 
 #[derive(Default)]
-struct Faults {
+pub(crate) struct Faults {
     queue: VecDeque<(Fault, u32)>,
     latency: Option<Duration>,
     hang: bool,
     expired_auth: bool,
+    pub(crate) sockets_down: bool,
+}
+
+impl Faults {
+    /// The fault for the next request (a read: GET or HEAD), using up one of a counted fault.
+    pub(crate) fn take(&mut self, read: bool) -> Option<Fault> {
+        if self.hang {
+            return Some(Fault::Hang);
+        }
+        if self.expired_auth {
+            return Some(Fault::ExpiredAuth);
+        }
+        let (fault, left) = self.queue.front_mut()?;
+        if read && matches!(fault, Fault::OnCommands(_)) {
+            return None;
+        }
+        let fault = match fault {
+            Fault::OnCommands(inner) => (**inner).clone(),
+            other => other.clone(),
+        };
+        *left -= 1;
+        if *left == 0 {
+            self.queue.pop_front();
+        }
+        Some(fault)
+    }
 }
 
 #[derive(Default)]
-struct Shared {
-    journal: Vec<Recorded>,
-    faults: Faults,
+pub(crate) struct Shared {
+    pub(crate) journal: Vec<Recorded>,
+    pub(crate) faults: Faults,
 }
 
 type AuthFailure = Arc<dyn Fn() -> ResponseTemplate + Send + Sync>;
@@ -158,29 +189,8 @@ impl Respond for Responder {
         let (fault, latency) = {
             let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
             let f = &mut shared.faults;
-            let fault = if f.hang {
-                Some(Fault::Hang)
-            } else if f.expired_auth {
-                Some(Fault::ExpiredAuth)
-            } else if let Some((fault, left)) = f.queue.front_mut() {
-                let read = matches!(request.method.as_str(), "GET" | "HEAD");
-                match fault {
-                    Fault::OnCommands(_) if read => None,
-                    _ => {
-                        let fault = match fault {
-                            Fault::OnCommands(inner) => (**inner).clone(),
-                            other => other.clone(),
-                        };
-                        *left -= 1;
-                        if *left == 0 {
-                            f.queue.pop_front();
-                        }
-                        Some(fault)
-                    }
-                }
-            } else {
-                None
-            };
+            let read = matches!(request.method.as_str(), "GET" | "HEAD");
+            let fault = f.take(read);
             let latency = f.latency;
             shared.journal.push(Recorded {
                 method: request.method.as_str().to_string(),
@@ -235,6 +245,7 @@ impl Respond for Responder {
             Some(Fault::Hang) => ResponseTemplate::new(200).set_delay(Duration::from_secs(3600)),
             Some(Fault::ExpiredAuth) => (self.auth_failure)(),
             Some(Fault::Latency(_)) => unreachable!("latency is not queued"),
+            Some(Fault::SocketsDown) => unreachable!("sockets down is not queued"),
             Some(Fault::OnCommands(_)) => unreachable!("unwrapped when taken from the queue"),
         };
         match latency {
@@ -294,6 +305,9 @@ pub struct MockServer {
     server: Option<wiremock::MockServer>,
     printer: VirtualPrinter,
     shared: Arc<Mutex<Shared>>,
+    /// With a push socket: the front door's address and task (see [`crate::mocksocket`]).
+    front: Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>,
+    sockets: crate::mocksocket::OpenSockets,
 }
 
 impl MockServer {
@@ -314,8 +328,37 @@ impl MockServer {
         auth_failure: impl Fn() -> ResponseTemplate + Send + Sync + 'static,
         port: Option<u16>,
     ) -> MockServer {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port.unwrap_or(0)))
+        MockServer::launch(dialect, printer, auth_failure, port, None).await
+    }
+
+    /// Like [`MockServer::start_on`], with a push socket on the same port: a WebSocket
+    /// upgrade for `socket`'s path goes to it, everything else to `dialect` (see
+    /// [`crate::mocksocket`]).
+    pub async fn start_with_socket(
+        dialect: impl Dialect,
+        socket: impl SocketDialect,
+        printer: VirtualPrinter,
+        auth_failure: impl Fn() -> ResponseTemplate + Send + Sync + 'static,
+        port: Option<u16>,
+    ) -> MockServer {
+        MockServer::launch(dialect, printer, auth_failure, port, Some(Arc::new(socket))).await
+    }
+
+    async fn launch(
+        dialect: impl Dialect,
+        printer: VirtualPrinter,
+        auth_failure: impl Fn() -> ResponseTemplate + Send + Sync + 'static,
+        port: Option<u16>,
+        socket: Option<Arc<dyn SocketDialect>>,
+    ) -> MockServer {
+        let public = std::net::TcpListener::bind(("127.0.0.1", port.unwrap_or(0)))
             .expect("binding a port on 127.0.0.1 for the mock server");
+        // With a socket, wiremock listens behind the front door on a port of its own.
+        let listener = match socket {
+            Some(_) => std::net::TcpListener::bind(("127.0.0.1", 0))
+                .expect("binding a port on 127.0.0.1 for the mock server"),
+            None => public.try_clone().expect("a listener's handle"),
+        };
         let server = wiremock::MockServer::builder()
             .listener(listener)
             .start()
@@ -330,10 +373,35 @@ impl MockServer {
             })
             .mount(&server)
             .await;
+        let sockets = crate::mocksocket::OpenSockets::default();
+        let front = match socket {
+            None => {
+                drop(public);
+                None
+            }
+            Some(dialect) => {
+                let address = public.local_addr().expect("a bound address");
+                public
+                    .set_nonblocking(true)
+                    .expect("a non-blocking listener");
+                let listener =
+                    tokio::net::TcpListener::from_std(public).expect("a listener on the runtime");
+                let door = Arc::new(crate::mocksocket::FrontDoor {
+                    upstream: *server.address(),
+                    dialect,
+                    printer: printer.clone(),
+                    shared: shared.clone(),
+                    sockets: sockets.clone(),
+                });
+                Some((address, tokio::spawn(door.run(listener))))
+            }
+        };
         MockServer {
             server: Some(server),
             printer,
             shared,
+            front,
+            sockets,
         }
     }
 
@@ -343,12 +411,15 @@ impl MockServer {
 
     /// `http://127.0.0.1:PORT`.
     pub fn uri(&self) -> String {
-        self.server().uri()
+        format!("http://127.0.0.1:{}", self.port())
     }
 
     /// The port.
     pub fn port(&self) -> u16 {
-        self.server().address().port()
+        match &self.front {
+            Some((address, _)) => address.port(),
+            None => self.server().address().port(),
+        }
     }
 
     /// The virtual printer behind it.
@@ -365,6 +436,10 @@ impl MockServer {
             Fault::Latency(d) => f.latency = Some(d),
             Fault::Hang => f.hang = true,
             Fault::ExpiredAuth => f.expired_auth = true,
+            Fault::SocketsDown => {
+                f.sockets_down = true;
+                self.sockets.close_all();
+            }
             Fault::Status { count, .. }
             | Fault::Malformed { count }
             | Fault::Truncated { count }
@@ -432,6 +507,10 @@ impl Drop for MockServer {
     /// a test's async runtime. It runs on a thread of its own instead; the server's port is
     /// released when that thread finishes, moments later.
     fn drop(&mut self) {
+        if let Some((_, door)) = self.front.take() {
+            door.abort();
+        }
+        self.sockets.close_all();
         if let Some(server) = self.server.take() {
             std::thread::spawn(move || drop(server));
         }

@@ -20,6 +20,7 @@ use crate::state::{FileEntry, Heater, JobRecord, PrinterStatus, QueuedJob, Snaps
 use crate::validate::{
     home_axes, Axes, Extrusion, FileName, GcodeBatch, HeaterTarget, Jog, JogMove, Limits,
 };
+use crate::watch::{Commands, StatusFeed};
 
 /// Who a printer is, without secrets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -354,6 +355,13 @@ pub trait Printer: Send + Sync {
     async fn print_queue(&self) -> Result<Vec<QueuedJob>>;
     /// Adds a stored file to the end of the print queue ([`Feature::PrintQueue`]).
     async fn enqueue(&self, path: &str) -> Result<()>;
+    /// The server's push channel: a full status for every message it pushes, starting with
+    /// the current one; it ends or fails when the connection is lost. Needs
+    /// [`Feature::StatusPush`]. Most applications want [`watch`](crate::watch::watch), which
+    /// uses this where it can and adds change detection and reconnection.
+    async fn status_feed(&self) -> Result<StatusFeed>;
+    /// The count of commands this client sent, where the backend keeps one.
+    fn commands(&self) -> Option<Commands>;
 }
 
 /// What an adapter implements. Every `Backend` is a [`Printer`]; the blanket implementation
@@ -422,6 +430,19 @@ pub trait Backend: Send + Sync {
     /// Reads the print queue. Called only when [`Feature::PrintQueue`] is claimed.
     async fn fetch_queue(&self) -> Result<Vec<QueuedJob>> {
         Err(self.unsupported(Feature::PrintQueue))
+    }
+    /// Opens the server's push channel. Called only when [`Feature::StatusPush`] is claimed.
+    /// The feed yields a full status for every message the server pushes (mapped exactly as
+    /// [`Backend::read_status`] maps a read, so the two never disagree), starting with the
+    /// current one, and ends or fails when the connection is lost.
+    async fn open_feed(&self) -> Result<StatusFeed> {
+        Err(self.unsupported(Feature::StatusPush))
+    }
+    /// The count of commands this client sent, where the backend keeps one (its
+    /// [`Transport::commands`](crate::transport::Transport::commands)): a
+    /// [`watch`](crate::watch::watch) of the printer reads again at once after each.
+    fn commands(&self) -> Option<Commands> {
+        None
     }
     /// The credentials this backend sends (its key, token, password, and any header value
     /// built from them): the core scrubs them from every error before a caller sees it, so a
@@ -651,6 +672,24 @@ impl<B: Backend + ?Sized> Printer for B {
             Ok(Command::Enqueue(FileName::parse(path)?))
         })
         .await
+    }
+    async fn status_feed(&self) -> Result<StatusFeed> {
+        async {
+            self.require(Feature::StatusPush).await?;
+            let feed = self.open_feed().await?;
+            let secrets = self.secrets();
+            Ok(if secrets.is_empty() {
+                feed
+            } else {
+                use futures_util::StreamExt;
+                feed.map(move |r| r.map_err(|e| e.scrub(&secrets))).boxed()
+            })
+        }
+        .await
+        .map_err(|e| self.scrubbed(e))
+    }
+    fn commands(&self) -> Option<Commands> {
+        Backend::commands(self)
     }
 }
 

@@ -512,7 +512,9 @@ impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
             name: "Virtual printer".into(),
-            features: Features::all(),
+            // Everything but push: the virtual printer has no push channel of its own (a
+            // watch of it polls; its mocks' servers push where their dialect does).
+            features: Features::all() & !Features::from(Feature::StatusPush),
             clock: Clock::Manual,
             connected: true,
             chamber: false,
@@ -528,6 +530,8 @@ pub struct VirtualPrinter {
     name: Arc<str>,
     features: Features,
     objects: u32,
+    /// Commands run through [`Backend::run`] (not those of a mock's HTTP clients).
+    commands: crate::watch::Commands,
 }
 
 impl Default for VirtualPrinter {
@@ -612,7 +616,39 @@ impl VirtualPrinter {
             name: Arc::from(config.name),
             features: config.features,
             objects: config.objects,
+            commands: crate::watch::Commands::new(),
         }
+    }
+
+    /// Carries out a command ([`Backend::run`] without the count).
+    fn run_now(&self, command: Command) -> Result<()> {
+        let mut g = self.lock();
+
+        match command {
+            Command::StartPrint(f) => g.start(f.as_str())?,
+            Command::Pause => g.pause()?,
+            Command::Resume => g.resume()?,
+            Command::Cancel => g.cancel()?,
+            Command::CancelObject(id) => g.cancel_object(id)?,
+            Command::DeleteFile(f) => g.delete(f.as_str())?,
+            Command::SetTarget(t) => g.set_target(t.heater(), t.celsius())?,
+            Command::Jog(j) => {
+                let j = j.get();
+                g.jog(j.x.unwrap_or(0.0), j.y.unwrap_or(0.0), j.z.unwrap_or(0.0))?
+            }
+            Command::Home(axes) => g.home(
+                axes.contains(crate::Axis::X),
+                axes.contains(crate::Axis::Y),
+                axes.contains(crate::Axis::Z),
+            )?,
+            Command::Extrude(_) => g.sim.operational()?,
+            Command::SetLight(on) => g.set_light(on),
+            Command::GCode(lines) => g.gcode(lines.lines())?,
+            Command::Connect => g.connect(),
+            Command::Disconnect => g.disconnect(),
+            Command::Enqueue(f) => g.enqueue(f.as_str())?,
+        }
+        Ok(())
     }
 
     /// Locks the printer (after bringing the clock up to date).
@@ -982,33 +1018,14 @@ impl Backend for VirtualPrinter {
         ))
     }
 
+    fn commands(&self) -> Option<crate::watch::Commands> {
+        Some(self.commands.clone())
+    }
+
     async fn run(&self, command: Command) -> Result<()> {
-        let mut g = self.lock();
-        match command {
-            Command::StartPrint(f) => g.start(f.as_str())?,
-            Command::Pause => g.pause()?,
-            Command::Resume => g.resume()?,
-            Command::Cancel => g.cancel()?,
-            Command::CancelObject(id) => g.cancel_object(id)?,
-            Command::DeleteFile(f) => g.delete(f.as_str())?,
-            Command::SetTarget(t) => g.set_target(t.heater(), t.celsius())?,
-            Command::Jog(j) => {
-                let j = j.get();
-                g.jog(j.x.unwrap_or(0.0), j.y.unwrap_or(0.0), j.z.unwrap_or(0.0))?
-            }
-            Command::Home(axes) => g.home(
-                axes.contains(crate::Axis::X),
-                axes.contains(crate::Axis::Y),
-                axes.contains(crate::Axis::Z),
-            )?,
-            Command::Extrude(_) => g.sim.operational()?,
-            Command::SetLight(on) => g.set_light(on),
-            Command::GCode(lines) => g.gcode(lines.lines())?,
-            Command::Connect => g.connect(),
-            Command::Disconnect => g.disconnect(),
-            Command::Enqueue(f) => g.enqueue(f.as_str())?,
-        }
-        Ok(())
+        let result = self.run_now(command);
+        self.commands.note();
+        result
     }
 
     async fn fetch_files(&self) -> Result<Vec<FileEntry>> {

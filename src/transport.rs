@@ -442,6 +442,7 @@ pub struct Transport {
     /// The credential header, built once (marked sensitive); `None` for no auth or Basic.
     auth_header: Option<(HeaderName, HeaderValue)>,
     config: HttpConfig,
+    commands: crate::watch::Commands,
 }
 
 impl std::fmt::Debug for Transport {
@@ -542,7 +543,31 @@ impl Transport {
             auth,
             auth_header,
             config,
+            commands: crate::watch::Commands::new(),
         })
+    }
+
+    /// The commands this transport has sent (clones share the count): an adapter's
+    /// [`Backend::commands`](crate::Backend::commands).
+    pub fn commands(&self) -> &crate::watch::Commands {
+        &self.commands
+    }
+
+    /// The credential header this transport sends to its own origin (Basic built here),
+    /// for a channel opened beside the HTTP requests ([`Transport::websocket`]).
+    pub(crate) fn auth_header(&self) -> Option<(HeaderName, HeaderValue)> {
+        match (&self.auth_header, &self.auth) {
+            (Some(pair), _) => Some(pair.clone()),
+            (None, Auth::Basic { user, password }) => {
+                use base64::Engine;
+                let pair = format!("{user}:{}", password.expose());
+                let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+                let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+                value.set_sensitive(true);
+                Some((reqwest::header::AUTHORIZATION, value))
+            }
+            _ => None,
+        }
     }
 
     /// The credential this transport sends, as the server may echo it: the secret itself
@@ -587,6 +612,9 @@ impl Transport {
             Idempotency::Safe => self.config.retry.max_attempts.max(1),
             Idempotency::Command => 1,
         };
+        if request.idempotency == Idempotency::Command {
+            self.commands.note();
+        }
         let mut request = request;
         let mut attempt = 1;
         let started = Instant::now();

@@ -1,10 +1,13 @@
 //! Live status: a stream of updates for one printer, and a [`Fleet`] of many.
 //!
 //! [`watch`] turns any printer into a stream: the first item is the current full status, then
-//! one item per meaningful change, never two equal ones in a row. It polls through
-//! [`Printer::status`] with adaptive intervals (one implementation for every backend; native
-//! push is not wired in yet): fast while the printer is between states or right after a
-//! change, slower while a job runs, slowest when idle. What counts as a change:
+//! one item per meaningful change, never two equal ones in a row. Where the printer claims
+//! [`Feature::StatusPush`] it follows the server's push channel
+//! ([`Printer::status_feed`]); otherwise it polls [`Printer::status`] with adaptive
+//! intervals (one implementation for every backend): fast while the printer is between
+//! states, right after a change and right after a command this client sent (it reads at once
+//! then), slower while a job runs, slowest when idle ([`WatchOptions`] has the defaults).
+//! What counts as a change:
 //!
 //! | field | change |
 //! |---|---|
@@ -15,8 +18,9 @@
 //!
 //! Memory is bounded: a consumer that falls behind gets the latest status, not a queue; a
 //! terminal state (Finished, Cancelled, Error) that the poller saw is never coalesced away.
-//! When a read fails the stream yields the error once, keeps trying with backoff and jitter,
-//! and yields a fresh full status ([`Change::Reconnected`]) when the printer answers again.
+//! When a read fails or the push channel is lost, the stream yields the error once, keeps
+//! trying (reconnecting) with backoff and jitter, and yields a fresh full status
+//! ([`Change::Reconnected`]) when the printer answers again.
 //! Dropping the stream stops its poller.
 //!
 //! ```
@@ -48,8 +52,50 @@ use futures_util::stream::{BoxStream, Stream, StreamExt};
 use tokio::sync::Notify;
 
 use crate::error::{Error, Result};
+use crate::feature::Feature;
 use crate::printer::Printer;
 use crate::state::{PrinterState, PrinterStatus};
+
+/// A printer's pushed statuses: see [`Printer::status_feed`].
+pub type StatusFeed = BoxStream<'static, Result<PrinterStatus>>;
+
+/// Counts the commands a client sent, so a [`watch`] of the same printer reads again at once
+/// and polls fast for a while after each. Cheap to clone; clones share the count. A
+/// [`Transport`](crate::transport::Transport) counts every command it sends.
+#[derive(Clone, Debug)]
+pub struct Commands {
+    count: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Default for Commands {
+    fn default() -> Self {
+        Commands::new()
+    }
+}
+
+impl Commands {
+    /// A count at zero.
+    pub fn new() -> Commands {
+        Commands {
+            count: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
+
+    /// One more command was sent.
+    pub fn note(&self) {
+        self.count.send_modify(|n| *n += 1);
+    }
+
+    /// How many were sent so far.
+    pub fn count(&self) -> u64 {
+        *self.count.borrow()
+    }
+
+    /// A receiver that wakes at each new command.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.count.subscribe()
+    }
+}
 
 /// Why an update was yielded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,9 +125,9 @@ pub struct WatchOptions {
     /// Between reads while a job runs (default 2 s).
     pub active: Duration,
     /// Between reads while the printer is between states (warming up, pausing, resuming,
-    /// cancelling, busy) and for [`WatchOptions::fast_for`] after any change (default 500 ms).
+    /// cancelling, busy) and for [`WatchOptions::fast_for`] after any change or command of this client (default 500 ms).
     pub fast: Duration,
-    /// How long reads stay fast after a change (default 10 s).
+    /// How long reads stay fast after a change or a command (default 10 s).
     pub fast_for: Duration,
     /// The smallest move of a heater's actual reading that counts as a change (default 1 °C).
     pub reading_step: f64,
@@ -239,41 +285,114 @@ pub fn watch(printer: Arc<dyn Printer>, options: WatchOptions) -> StatusStream {
     }
 }
 
-async fn poll(printer: Arc<dyn Printer>, options: WatchOptions, shared: Arc<Shared>) {
-    let send = |item: Result<StatusUpdate>| {
-        shared
+/// Turns statuses into items: the first, then changes, and a fresh one after errors.
+struct Emitter {
+    shared: Arc<Shared>,
+    reading_step: f64,
+    fast_for: Duration,
+    last: Option<PrinterStatus>,
+    failing: bool,
+    fast_until: tokio::time::Instant,
+}
+
+impl Emitter {
+    fn send(&self, item: Result<StatusUpdate>) {
+        self.shared
             .held
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(item);
-        shared.ready.notify_one();
+        self.shared.ready.notify_one();
+    }
+
+    fn status(&mut self, status: PrinterStatus) {
+        let change = match (&self.last, self.failing) {
+            (None, _) => Some(Change::First),
+            (Some(_), true) => Some(Change::Reconnected),
+            (Some(prev), false) => {
+                changed(prev, &status, self.reading_step).then_some(Change::Changed)
+            }
+        };
+        self.failing = false;
+        if let Some(change) = change {
+            if change == Change::Changed {
+                self.fast_for_a_while();
+            }
+            self.send(Ok(StatusUpdate {
+                change,
+                status: status.clone(),
+            }));
+            self.last = Some(status);
+        }
+    }
+
+    /// Reports the first error of a run of them.
+    fn error(&mut self, e: Error) {
+        if !self.failing {
+            self.send(Err(e));
+            self.failing = true;
+        }
+    }
+
+    fn fast_for_a_while(&mut self) {
+        self.fast_until = tokio::time::Instant::now() + self.fast_for;
+    }
+
+    fn fast(&self) -> bool {
+        tokio::time::Instant::now() < self.fast_until
+    }
+}
+
+/// A backoff with jitter: half to all of `backoff`, which then doubles up to `max`.
+fn jittered(backoff: &mut Duration, max: Duration) -> Duration {
+    let jitter: f64 = rand::random();
+    let wait = backoff.mul_f64(0.5 + jitter / 2.0);
+    *backoff = (*backoff * 2).min(max.max(*backoff));
+    wait
+}
+
+/// Resolves at the next command the printer's client sends; never, when it keeps no count.
+async fn next_command(commands: &mut Option<tokio::sync::watch::Receiver<u64>>) {
+    match commands {
+        Some(rx) => {
+            if rx.changed().await.is_err() {
+                *commands = None;
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+async fn poll(printer: Arc<dyn Printer>, options: WatchOptions, shared: Arc<Shared>) {
+    let mut emit = Emitter {
+        shared,
+        reading_step: options.reading_step,
+        fast_for: options.fast_for,
+        last: None,
+        failing: false,
+        fast_until: tokio::time::Instant::now(),
     };
-    let mut last: Option<PrinterStatus> = None;
-    let mut failing = false;
     let mut backoff = options.fast;
-    let mut fast_until = tokio::time::Instant::now();
+    // Push where the printer has it; a printer whose features cannot be read yet is asked
+    // again after a backoff.
+    let push = loop {
+        match printer.features().await {
+            Ok(f) => break f.contains(Feature::StatusPush),
+            Err(e) => {
+                emit.error(e);
+                tokio::time::sleep(jittered(&mut backoff, options.max_backoff)).await;
+            }
+        }
+    };
+    if push {
+        follow(&printer, &options, &mut emit, &mut backoff).await;
+    }
+    let mut commands = printer.commands().map(|c| c.subscribe());
     loop {
         let wait = match printer.status().await {
             Ok(status) => {
-                let change = match (&last, failing) {
-                    (None, _) => Some(Change::First),
-                    (Some(_), true) => Some(Change::Reconnected),
-                    (Some(prev), false) => {
-                        changed(prev, &status, options.reading_step).then_some(Change::Changed)
-                    }
-                };
-                failing = false;
                 backoff = options.fast;
-                if let Some(change) = change {
-                    if change == Change::Changed {
-                        fast_until = tokio::time::Instant::now() + options.fast_for;
-                    }
-                    send(Ok(StatusUpdate {
-                        change,
-                        status: status.clone(),
-                    }));
-                    last = Some(status.clone());
-                }
                 let between = matches!(
                     status.state,
                     PrinterState::WarmingUp
@@ -282,26 +401,65 @@ async fn poll(printer: Arc<dyn Printer>, options: WatchOptions, shared: Arc<Shar
                         | PrinterState::Cancelling
                         | PrinterState::Busy
                 );
-                if between || tokio::time::Instant::now() < fast_until {
+                let active = status.state.has_active_job();
+                emit.status(status);
+                if between || emit.fast() {
                     options.fast
-                } else if status.state.has_active_job() {
+                } else if active {
                     options.active
                 } else {
                     options.idle
                 }
             }
             Err(e) => {
-                if !failing {
-                    send(Err(e));
-                    failing = true;
-                }
-                let jitter: f64 = rand::random();
-                let wait = backoff.mul_f64(0.5 + jitter / 2.0);
-                backoff = (backoff * 2).min(options.max_backoff.max(options.fast));
-                wait
+                emit.error(e);
+                jittered(&mut backoff, options.max_backoff)
             }
         };
-        tokio::time::sleep(wait).await;
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = next_command(&mut commands) => {
+                // A command of this client: read at once, then fast for a while.
+                emit.fast_for_a_while();
+            }
+        }
+    }
+}
+
+/// Follows the printer's push channel, reconnecting with backoff and jitter; returns only
+/// when the printer turns out not to push after all (then the caller polls).
+async fn follow(
+    printer: &Arc<dyn Printer>,
+    options: &WatchOptions,
+    emit: &mut Emitter,
+    backoff: &mut Duration,
+) {
+    loop {
+        match printer.status_feed().await {
+            Ok(mut feed) => loop {
+                match feed.next().await {
+                    Some(Ok(status)) => {
+                        *backoff = options.fast;
+                        emit.status(status);
+                    }
+                    Some(Err(e)) => {
+                        emit.error(e);
+                        break;
+                    }
+                    None => {
+                        let info = printer.info();
+                        emit.error(Error::Unreachable {
+                            endpoint: info.endpoint.unwrap_or(info.id),
+                            message: "the push channel was closed".into(),
+                        });
+                        break;
+                    }
+                }
+            },
+            Err(e) if e.kind() == crate::error::ErrorKind::Unsupported => return,
+            Err(e) => emit.error(e),
+        }
+        tokio::time::sleep(jittered(backoff, options.max_backoff)).await;
     }
 }
 
@@ -392,7 +550,7 @@ mod tests {
             .await
             .expect("an item within 5 s")
             .expect("the stream goes on")
-            .expect("a status")
+            .unwrap_or_else(|e| panic!("a status, not {e}"))
     }
 
     #[test]
@@ -548,6 +706,131 @@ mod tests {
             tokio::time::sleep(TICK).await;
         }
         panic!("the poller still holds the printer");
+    }
+
+    /// A virtual printer whose client counts its commands, and which pushes its status
+    /// through a feed of `pushes` when `push` is set.
+    struct Wrapped {
+        inner: VirtualPrinter,
+        commands: Commands,
+        push: bool,
+        feeds: Mutex<Vec<tokio::sync::mpsc::UnboundedReceiver<Result<PrinterStatus>>>>,
+    }
+
+    impl Wrapped {
+        fn new(push: bool) -> Wrapped {
+            Wrapped {
+                inner: VirtualPrinter::new(),
+                commands: Commands::new(),
+                push,
+                feeds: Mutex::new(vec![]),
+            }
+        }
+
+        /// A feed the next `open_feed` hands out, and its sender.
+        fn offer_feed(&self) -> tokio::sync::mpsc::UnboundedSender<Result<PrinterStatus>> {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            self.feeds.lock().unwrap().push(rx);
+            tx
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl crate::Backend for Wrapped {
+        fn describe(&self) -> crate::PrinterInfo {
+            crate::Backend::describe(&self.inner)
+        }
+        fn capabilities(&self) -> crate::Features {
+            let f = crate::Backend::capabilities(&self.inner);
+            if self.push {
+                f | Feature::StatusPush
+            } else {
+                f
+            }
+        }
+        async fn read_status(&self) -> Result<PrinterStatus> {
+            crate::Backend::read_status(&self.inner).await
+        }
+        async fn run(&self, command: crate::Command) -> Result<()> {
+            self.commands.note();
+            crate::Backend::run(&self.inner, command).await
+        }
+        async fn open_feed(&self) -> Result<StatusFeed> {
+            let rx = self.feeds.lock().unwrap().pop().ok_or(Error::Unreachable {
+                endpoint: "wrapped".into(),
+                message: "no feed offered".into(),
+            })?;
+            Ok(tokio_stream_of(rx))
+        }
+        fn commands(&self) -> Option<Commands> {
+            Some(self.commands.clone())
+        }
+    }
+
+    fn tokio_stream_of(
+        mut rx: tokio::sync::mpsc::UnboundedReceiver<Result<PrinterStatus>>,
+    ) -> StatusFeed {
+        futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
+    }
+
+    #[tokio::test]
+    async fn a_command_of_this_client_is_read_at_once() {
+        let printer = Arc::new(Wrapped::new(false));
+        // Idle polls an hour apart: only the command can bring the change in time.
+        let options = WatchOptions {
+            idle: Duration::from_secs(3600),
+            active: Duration::from_secs(3600),
+            fast: TICK,
+            fast_for: Duration::from_secs(1),
+            ..WatchOptions::default()
+        };
+        let mut s = watch(printer.clone(), options);
+        assert_eq!(next(&mut s).await.change, Change::First);
+        printer.start_print(DEMO_FILE).await.unwrap();
+        let u = tokio::time::timeout(Duration::from_secs(2), s.next())
+            .await
+            .expect("the command's effect within 2 s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(u.status.state, PrinterState::Printing);
+    }
+
+    #[tokio::test]
+    async fn a_pushing_printer_is_followed_and_reconnected() {
+        let printer = Arc::new(Wrapped::new(true));
+        let feed = printer.offer_feed();
+        let mut s = watch(printer.clone(), WatchOptions::every(TICK));
+        let idle = PrinterStatus::new(PrinterState::Idle, "Operational");
+        let printing = PrinterStatus::new(PrinterState::Printing, "Printing");
+        feed.send(Ok(idle.clone())).unwrap();
+        let first = next(&mut s).await;
+        assert_eq!(
+            (first.change, first.status.raw_state.as_str()),
+            (Change::First, "Operational")
+        );
+        // A repeated push is not an item; a change is.
+        feed.send(Ok(idle.clone())).unwrap();
+        feed.send(Ok(printing.clone())).unwrap();
+        let u = next(&mut s).await;
+        assert_eq!(
+            (u.change, u.status.state),
+            (Change::Changed, PrinterState::Printing)
+        );
+        // The channel closes: reported once; reconnected on the next feed, with a fresh status.
+        drop(feed);
+        let err = tokio::time::timeout(Duration::from_secs(5), s.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(err, Err(Error::Unreachable { .. })), "{err:?}");
+        let again = printer.offer_feed();
+        again.send(Ok(printing.clone())).unwrap();
+        let back = next(&mut s).await;
+        assert_eq!(
+            (back.change, back.status.state),
+            (Change::Reconnected, PrinterState::Printing)
+        );
+        // Nothing was polled: the virtual printer's own status (idle) never showed.
     }
 
     #[tokio::test]

@@ -45,6 +45,10 @@ impl Backend for Obico {
         self.transport().secrets()
     }
 
+    fn commands(&self) -> Option<polyprint::watch::Commands> {
+        Some(self.transport().commands().clone())
+    }
+
     fn capabilities(&self) -> Features {
         self.kind().features()
     }

@@ -46,6 +46,10 @@ impl Backend for OctoEverywhere {
         self.transport().secrets()
     }
 
+    fn commands(&self) -> Option<polyprint::watch::Commands> {
+        Some(self.transport().commands().clone())
+    }
+
     fn capabilities(&self) -> Features {
         self.cached_features()
     }

@@ -54,6 +54,7 @@ pub fn base_features() -> Features {
         | Feature::Extrusion
         | Feature::GCode
         | Feature::ConnectionControl
+        | Feature::StatusPush
 }
 
 /// A printer behind an OctoPrint server.
@@ -330,6 +331,19 @@ fn command_request(op: &OctoPrint, command: &Command) -> Option<(String, Value, 
     }
 }
 
+impl OctoPrint {
+    /// What a status has beyond OctoPrint's bodies (read or pushed alike): the webcam.
+    pub(crate) fn finish(&self, mut status: PrinterStatus) -> PrinterStatus {
+        if self.webcam_claimed() {
+            status.webcams.push(Webcam {
+                name: "classic".into(),
+                can_snapshot: true,
+            });
+        }
+        status
+    }
+}
+
 #[async_trait]
 impl Backend for OctoPrint {
     /// Detects whether a webcam can take snapshots ([`OctoPrint::detect_webcam`]).
@@ -350,6 +364,10 @@ impl Backend for OctoPrint {
         self.transport().secrets()
     }
 
+    fn commands(&self) -> Option<polyprint::watch::Commands> {
+        Some(self.transport().commands().clone())
+    }
+
     fn capabilities(&self) -> Features {
         let mut f = base_features();
         if self.webcam_claimed() {
@@ -364,14 +382,11 @@ impl Backend for OctoPrint {
 
     async fn read_status(&self) -> Result<PrinterStatus> {
         let (printer, job) = tokio::join!(self.printer_state(), self.job());
-        let mut status = map_status(printer?, job?);
-        if self.webcam_claimed() {
-            status.webcams.push(Webcam {
-                name: "classic".into(),
-                can_snapshot: true,
-            });
-        }
-        Ok(status)
+        Ok(self.finish(map_status(printer?, job?)))
+    }
+
+    async fn open_feed(&self) -> Result<polyprint::watch::StatusFeed> {
+        self.push_feed().await
     }
 
     async fn run(&self, command: Command) -> Result<()> {

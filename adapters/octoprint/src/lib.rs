@@ -110,6 +110,7 @@ pub mod errors;
 pub mod mapping;
 #[cfg(feature = "mock")]
 pub mod mock;
+pub mod push;
 pub mod wire;
 
 pub use client::{base_features, OctoPrint};

@@ -398,6 +398,10 @@ impl Backend for PrusaConnect {
         self.client.secrets()
     }
 
+    fn commands(&self) -> Option<polyprint::watch::Commands> {
+        Some(self.client.commands().clone())
+    }
+
     fn capabilities(&self) -> Features {
         let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
         let mut f = declared_features();

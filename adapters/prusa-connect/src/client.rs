@@ -186,6 +186,11 @@ impl PrusaConnectClient {
         out
     }
 
+    /// The commands this client has sent (see [`polyprint::watch::Commands`]).
+    pub fn commands(&self) -> &polyprint::watch::Commands {
+        self.transport.commands()
+    }
+
     /// A client for `base_url` (e.g. [`crate::DEFAULT_BASE_URL`]).
     pub fn new(
         base_url: &str,

@@ -37,6 +37,7 @@ fn try_action(p: &dyn Printer, feature: Feature) -> Option<BoxFuture<'_, polypri
         Feature::JobHistory => Box::pin(async move { p.job_history(5).await.map(drop) }),
         Feature::ConnectionControl => Box::pin(async move { p.connect().await }),
         Feature::PrintQueue => Box::pin(async move { p.print_queue().await.map(drop) }),
+        Feature::StatusPush => Box::pin(async move { p.status_feed().await.map(drop) }),
         Feature::FailureDetection => return None,
     })
 }

@@ -94,7 +94,9 @@ pub async fn case_survives_a_lost_server(t: &Target, _h: &dyn Harness) -> Outcom
             ensure(matches!(first, Ok(Some(Ok(_)))), || {
                 format!("no first status: {first:?}")
             })?;
+            // HTTP requests and push sockets alike.
             server.inject(Fault::Drop { count: 1000 });
+            server.inject(Fault::SocketsDown);
             let err = tokio::time::timeout(Duration::from_secs(10), s.next()).await;
             server.clear_faults();
             ensure(matches!(err, Ok(Some(Err(_)))), || {
@@ -112,6 +114,52 @@ pub async fn case_survives_a_lost_server(t: &Target, _h: &dyn Harness) -> Outcom
     )
 }
 
+/// A command sent through the same printer shows in its stream soon: within the fast poll
+/// after it (a poller reads at once after a command of its client) or within a push period,
+/// though idle polls are a minute apart.
+pub async fn case_sees_its_own_command_soon(t: &Target, h: &dyn Harness) -> Outcome {
+    finish(
+        async {
+            let options = WatchOptions {
+                idle: Duration::from_secs(60),
+                active: Duration::from_secs(60),
+                fast: Duration::from_millis(200),
+                fast_for: Duration::from_secs(2),
+                ..WatchOptions::default()
+            };
+            let mut s = watch(t.printer.clone(), options);
+            let first = tokio::time::timeout(Duration::from_secs(10), s.next()).await;
+            let first = match first {
+                Ok(Some(Ok(u))) => u,
+                other => return Err(Outcome::fail(format!("no first status: {other:?}"))),
+            };
+            expect_ok(
+                t.printer.start_print(&h.long_print_file()).await,
+                "start_print",
+            )?;
+            let started = std::time::Instant::now();
+            let bound = Duration::from_secs(3);
+            let seen = loop {
+                let left = bound.saturating_sub(started.elapsed());
+                match tokio::time::timeout(left, s.next()).await {
+                    Ok(Some(Ok(u))) if u.status.state != first.status.state => break Ok(()),
+                    Ok(Some(Ok(_))) => {}
+                    Ok(other) => break Err(Outcome::fail(format!("the stream said {other:?}"))),
+                    Err(_) => {
+                        break Err(Outcome::fail(format!(
+                            "the started print did not show within {bound:?}"
+                        )))
+                    }
+                }
+            };
+            // Leave no print running (a live printer is shared by the cases after this one).
+            let _ = t.printer.cancel().await;
+            seen
+        }
+        .await,
+    )
+}
+
 /// This group's cases, each with the features and control it needs.
 pub fn cases() -> Vec<Case> {
     use Feature::*;
@@ -122,6 +170,13 @@ pub fn cases() -> Vec<Case> {
             Control,
             true,
             case_lifecycle
+        ),
+        case!(
+            "stream.sees_its_own_command_soon",
+            PrintStart | Cancel,
+            Printer,
+            true,
+            case_sees_its_own_command_soon
         ),
         case!(
             "stream.survives_a_lost_server",

@@ -61,6 +61,7 @@ fn probes(feature: Feature) -> Vec<Probe> {
             probe!(|p| p.enqueue(DEMO_FILE)),
             probe!(|p| p.enqueue("../x.gcode")),
         ],
+        Feature::StatusPush => vec![probe!(|p| p.status_feed())],
         Feature::FailureDetection => Vec::new(),
     }
 }

@@ -10,14 +10,15 @@
 //!
 //! What the mock does not model: the short `Starting`, `Finishing`, `Connecting` states (the
 //! virtual printer has no such phases), selecting a file without printing it, `restart`, SD
-//! cards, slicing, folders' creation, the push channel, and the rest of `/api/settings` (only
-//! its `webcam` section is served). File hashes are stable but not SHA-1. Connecting without a
-//! port "autodetects" the virtual printer.
+//! cards, slicing, folders' creation, and the rest of `/api/settings` (only its `webcam`
+//! section is served). File hashes are stable but not SHA-1. Connecting without a port
+//! "autodetects" the virtual printer. The push channel, `/sockjs/websocket`, is in [`push`].
 
 // Handlers return the answer itself as their error (one per request, never stored).
 #![allow(clippy::result_large_err)]
 
 mod multipart;
+pub mod push;
 pub mod render;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,11 +81,14 @@ impl OctoPrintMock {
     /// Starts a mock on a given port of 127.0.0.1 (`None` for a free one).
     pub async fn start_on(printer: VirtualPrinter, port: Option<u16>) -> OctoPrintMock {
         let webcam = Arc::new(AtomicBool::new(false));
+        let sessions = push::Sessions::default();
         let dialect = Dialect {
             webcam: webcam.clone(),
+            sessions: sessions.clone(),
         };
-        let server = MockServer::start_on(
+        let server = MockServer::start_with_socket(
             move |r: &Request, p: &VirtualPrinter| dialect.respond(r, p),
+            push::Socket { sessions },
             printer,
             || error(403, FORBIDDEN),
             port,
@@ -137,6 +141,7 @@ fn ok(value: Value) -> ResponseTemplate {
 
 struct Dialect {
     webcam: Arc<AtomicBool>,
+    sessions: push::Sessions,
 }
 
 fn header<'a>(r: &'a Request, name: &str) -> Option<&'a str> {
@@ -228,6 +233,9 @@ impl Dialect {
                 "GET" | "HEAD" | "OPTIONS" => error(403, FORBIDDEN),
                 _ => error(400, "CSRF validation failed"),
             };
+        }
+        if path == "/api/login" {
+            return push::route(r, &self.sessions);
         }
         let mut g = printer.lock();
         match (method.as_str(), path.as_str()) {
