@@ -65,11 +65,18 @@ async fn then_watch(
     if !ctx.json {
         println!("{}", reply.text);
     }
+    // After a command, `--json` keeps to one document: the updates are only in its summary.
+    let shown = if ctx.json {
+        watch::Shown::Quiet
+    } else {
+        watch::Shown::Text { tty: ctx.tty }
+    };
     let w = watch::watch(
+        &conn.name,
         conn.printer.clone(),
         Duration::from_secs(2),
-        ctx.json,
-        ctx.tty,
+        None,
+        shown,
     )
     .await?;
     Ok(Reply::new(

@@ -151,11 +151,20 @@ pub enum Command {
     /// Show what the printer is doing (exit 0 whenever the service answers, even if the
     /// printer is offline: use `preflight` for a go/no-go).
     Status,
-    /// Follow the printer until the job ends (or Ctrl-C).
+    /// Follow the printer until the job ends (or Ctrl-C); with --all, every configured
+    /// printer until Ctrl-C. Pushed live where the server pushes (OctoPrint), polled
+    /// otherwise. With --json: one JSON document per line (NDJSON), one per change, then the
+    /// summary.
     Watch {
-        /// Seconds between refreshes.
+        /// Seconds between refreshes (polling backends; faster right after a change).
         #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
         interval: f64,
+        /// Follow every configured printer (ends on Ctrl-C or --for).
+        #[arg(long)]
+        all: bool,
+        /// Stop after this many seconds.
+        #[arg(long = "for", value_name = "SECONDS", allow_negative_numbers = true)]
+        for_secs: Option<f64>,
     },
     /// List files stored on the printer.
     Files,

@@ -109,6 +109,14 @@ async fn run(cli: Cli) -> Result<Reply, CliError> {
             no_input,
         } => return init::init(&ctx.global, name.clone(), *make_default, *no_input),
         Command::Printers => return fleet::printers(&ctx).await,
+        Command::Watch {
+            interval,
+            all: true,
+            for_secs,
+        } => {
+            let limit = for_secs.map(watch::interval).transpose()?;
+            return watch::watch_all(&ctx, watch::interval(*interval)?, limit).await;
+        }
         Command::Conformance {
             allow_motion,
             filter,
@@ -129,12 +137,16 @@ async fn run(cli: Cli) -> Result<Reply, CliError> {
     let conn = ctx.connect()?;
     match cli.command {
         Command::Status => actions::status(&conn).await,
-        Command::Watch { interval } => {
+        Command::Watch {
+            interval, for_secs, ..
+        } => {
+            let limit = for_secs.map(watch::interval).transpose()?;
             watch::watch(
+                &conn.name,
                 conn.printer.clone(),
                 watch::interval(interval)?,
-                ctx.json,
-                ctx.tty,
+                limit,
+                watch::Shown::of(&ctx),
             )
             .await
         }

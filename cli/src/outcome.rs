@@ -105,14 +105,20 @@ pub fn exit_for(err: &Error) -> Exit {
 
 impl From<Error> for CliError {
     fn from(err: Error) -> CliError {
-        let message = match &err {
+        CliError::from(&err)
+    }
+}
+
+impl From<&Error> for CliError {
+    fn from(err: &Error) -> CliError {
+        let message = match err {
             Error::OutcomeUnknown { action, message } => format!(
                 "the printer may have carried out {action}: its answer was lost ({message}); \
                  check `polyprint status` before sending it again"
             ),
             _ => err.to_string(),
         };
-        CliError::new(err.kind().code(), exit_for(&err), message)
+        CliError::new(err.kind().code(), exit_for(err), message)
     }
 }
 

@@ -545,3 +545,78 @@ async fn a_command_whose_answer_is_lost_is_exit_5_and_says_to_check_the_status()
         .count();
     assert_eq!(posts, 1, "sent once, never retried");
 }
+
+/// `watch --all --json`: NDJSON, one line per update of every configured printer (pushed by
+/// the OctoPrint mock, polled for the sim), an error line for the one that cannot be
+/// reached, then the summary; never the key.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_all_follows_every_printer_as_ndjson() {
+    let mock = OctoPrintMock::start(VirtualPrinter::new()).await;
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("polyprint.toml");
+    let cfg_s = cfg.to_str().unwrap().to_string();
+    let dead = format!("http://127.0.0.1:{}", closed_port());
+    for (name, backend, url, key) in [
+        ("octo", "octoprint", Some(mock.uri()), Some(mock.api_key())),
+        ("desk", "sim", None, None),
+        ("gone", "octoprint", Some(dead), Some("GONE-KEY-0123456789")),
+    ] {
+        let mut args = vec![
+            "--json",
+            "--config",
+            &cfg_s,
+            "init",
+            "--no-input",
+            "--name",
+            name,
+            "--backend",
+            backend,
+        ];
+        if let Some(url) = &url {
+            args.extend(["--url", url.as_str()]);
+        }
+        let env: Vec<(&str, &str)> = key.map(|k| ("POLYPRINT_KEY", k)).into_iter().collect();
+        let out = run_in(home.path(), &args, &env);
+        assert_eq!(doc(&out).0, 0);
+    }
+    let home_path = home.path().to_path_buf();
+    let cfg_env = cfg_s.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        run_in(
+            &home_path,
+            &["--json", "watch", "--all", "--for", "3"],
+            &[("POLYPRINT_CONFIG", cfg_env.as_str())],
+        )
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains(mock.api_key()) && !stdout.contains("GONE-KEY"));
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect();
+    let (summary, updates) = lines.split_last().unwrap();
+    assert_eq!(summary["status"], "success", "{summary}");
+    assert_eq!(
+        summary["data"]["updates"].as_u64(),
+        Some(updates.len() as u64)
+    );
+    for name in ["octo", "desk"] {
+        let first = updates
+            .iter()
+            .find(|u| u["printer"] == name)
+            .unwrap_or_else(|| panic!("no update of {name}: {stdout}"));
+        assert_eq!(first["change"], "first", "{first}");
+        assert_eq!(first["status"]["state"], "idle", "{first}");
+    }
+    let gone = updates.iter().find(|u| u["printer"] == "gone").unwrap();
+    assert_eq!(gone["error"]["code"], "unreachable", "{gone}");
+    // The OctoPrint printer was followed over its socket.
+    assert!(mock
+        .server()
+        .journal()
+        .iter()
+        .any(|r| r.path == "/sockjs/websocket"));
+}

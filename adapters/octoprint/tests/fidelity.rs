@@ -496,3 +496,80 @@ async fn mock_and_real_octoprint_answer_alike() {
         "mock and real OctoPrint differ:\n{mismatches:#?}"
     );
 }
+
+/// The push channel's messages as one server sends them: the passive login's body, then
+/// `connected`, `history` and the first `current` on the socket.
+async fn push_messages(base: &str, key: &str) -> Vec<(&'static str, Value)> {
+    use polyprint::socket::SocketConfig;
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("{base}/api/login"))
+        .header("X-Api-Key", key)
+        .json(&serde_json::json!({"passive": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let p = polyprint_octoprint::OctoPrint::new(base, key).unwrap();
+    let mut socket = p
+        .transport()
+        .websocket("sockjs/websocket", SocketConfig::default())
+        .await
+        .unwrap();
+    let mut out = vec![("login", login.clone())];
+    let first: Value = socket.next_json().await.unwrap();
+    out.push(("connected", first));
+    let auth = format!(
+        "{}:{}",
+        login["name"].as_str().unwrap(),
+        login["session"].as_str().unwrap()
+    );
+    socket
+        .send_json(&serde_json::json!({ "auth": auth }))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while out.len() < 4 && Instant::now() < deadline {
+        let m: Value = socket.next_json().await.unwrap();
+        for kind in ["history", "current"] {
+            if m.get(kind).is_some() && !out.iter().any(|(k, _)| *k == kind) {
+                out.push((kind, m.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The push channel of the mock and of a real OctoPrint: the same messages in the same
+/// order with the same key structure.
+#[tokio::test]
+async fn mock_and_real_octoprint_push_alike() {
+    let (Ok(real), Ok(real_key)) = (
+        std::env::var("OCTOPRINT_URL"),
+        std::env::var("OCTOPRINT_API_KEY"),
+    ) else {
+        println!("SKIPPED push fidelity: OCTOPRINT_URL / OCTOPRINT_API_KEY not set");
+        return;
+    };
+    assert!(real.starts_with("http://127.0.0.1:"), "{real}");
+    let mock = OctoPrintMock::start(VirtualPrinter::new()).await;
+    let m = push_messages(&mock.uri(), mock.api_key()).await;
+    let r = push_messages(&real, &real_key).await;
+    let kinds = |v: &[(&'static str, Value)]| v.iter().map(|(k, _)| *k).collect::<Vec<&str>>();
+    assert_eq!(kinds(&m), kinds(&r), "message order");
+    let mut problems = Vec::new();
+    for ((kind, a), (_, b)) in m.iter().zip(&r) {
+        diff(kind, &shape(a), &shape(b), &mut problems);
+    }
+    println!(
+        "push fidelity: {} messages, {} differences",
+        m.len(),
+        problems.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "mock and real push differ:\n{problems:#?}"
+    );
+}

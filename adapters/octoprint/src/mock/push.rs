@@ -66,6 +66,7 @@ pub(crate) fn login(r: &Request, sessions: &Sessions) -> ResponseTemplate {
         return ResponseTemplate::new(403).set_body_raw(Vec::new(), "text/html; charset=utf-8");
     }
     ResponseTemplate::new(200).set_body_json(json!({
+        "_credentials_seen": credentials_seen(),
         "_is_external_client": false,
         "_login_mechanism": "apikey",
         "active": true,
@@ -80,6 +81,15 @@ pub(crate) fn login(r: &Request, sessions: &Sessions) -> ResponseTemplate {
         "settings": {},
         "user": true,
     }))
+}
+
+/// Now as OctoPrint writes `_credentials_seen`: `2026-11-21T14:34:15+00:00`.
+fn credentials_seen() -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+00:00");
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_default()
 }
 
 /// The `/sockjs/websocket` server.
@@ -116,9 +126,13 @@ fn connected() -> Value {
     }})
 }
 
-/// One temperature entry: `{time, tool0: {actual, target}, bed: ...}`.
+/// One temperature entry: `{time, tool0: {actual, target}, bed: ..., chamber: ...}`; the real
+/// server lists the chamber (all `null`) even when its profile has none.
 fn temps_entry(view: &SimView) -> Value {
-    let mut entry = json!({ "time": now() as u64 });
+    let mut entry = json!({
+        "time": now() as u64,
+        "chamber": {"actual": null, "target": null},
+    });
     if let Value::Object(map) = render::temperatures(view, None) {
         for (heater, reading) in map {
             entry[heater] = json!({"actual": reading["actual"], "target": reading["target"]});
@@ -128,11 +142,10 @@ fn temps_entry(view: &SimView) -> Value {
 }
 
 /// The body of `current` and `history`, from the same renderings as the REST answers, with
-/// `temps` as given.
-fn state_message(view: &SimView, temps: Value) -> Value {
+/// `temps` as given. Only `current` has `busyFiles`.
+fn state_message(view: &SimView, temps: Value, current: bool) -> Value {
     let job = render::job(view);
-    json!({
-        "busyFiles": [],
+    let mut message = json!({
         "currentZ": null,
         "job": job["job"],
         "logs": [],
@@ -148,7 +161,11 @@ fn state_message(view: &SimView, temps: Value) -> Value {
             "text": job["state"],
         },
         "temps": temps,
-    })
+    });
+    if current {
+        message["busyFiles"] = json!([]);
+    }
+    message
 }
 
 impl SocketDialect for Socket {
@@ -182,7 +199,7 @@ impl SocketDialect for Socket {
             }
             let view = printer.view();
             let mut last_temps = temps_entry(&view);
-            let history = json!({ "history": state_message(&view, json!([last_temps])) });
+            let history = json!({ "history": state_message(&view, json!([last_temps]), false) });
             if !tx.send_json(&history).await || !tx.send_json(&json!({"timelapse": null})).await {
                 return;
             }
@@ -209,7 +226,7 @@ impl SocketDialect for Socket {
                         } else {
                             json!([])
                         };
-                        let current = state_message(&view, temps);
+                        let current = state_message(&view, temps, true);
                         if !tx.send_json(&json!({ "current": current })).await {
                             return;
                         }
