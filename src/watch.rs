@@ -19,8 +19,10 @@
 //! Memory is bounded: a consumer that falls behind gets the latest status, not a queue; a
 //! terminal state (Finished, Cancelled, Error) that the poller saw is never coalesced away.
 //! When a read fails or the push channel is lost, the stream yields the error once, keeps
-//! trying (reconnecting) with backoff and jitter, and yields a fresh full status
-//! ([`Change::Reconnected`]) when the printer answers again.
+//! trying with backoff and jitter (polling meanwhile, and opening the push channel again),
+//! and yields a fresh full status ([`Change::Reconnected`]) when the printer answers again.
+//! A push channel that cannot be opened at all (a proxy that does not pass WebSockets) is
+//! tried again now and then, and the printer is polled in between.
 //! Dropping the stream stops its poller.
 //!
 //! ```
@@ -376,7 +378,7 @@ async fn poll(printer: Arc<dyn Printer>, options: WatchOptions, shared: Arc<Shar
     let mut backoff = options.fast;
     // Push where the printer has it; a printer whose features cannot be read yet is asked
     // again after a backoff.
-    let push = loop {
+    let mut push = loop {
         match printer.features().await {
             Ok(f) => break f.contains(Feature::StatusPush),
             Err(e) => {
@@ -385,11 +387,25 @@ async fn poll(printer: Arc<dyn Printer>, options: WatchOptions, shared: Arc<Shar
             }
         }
     };
-    if push {
-        follow(&printer, &options, &mut emit, &mut backoff).await;
-    }
+    let mut push_backoff = options.fast;
+    let mut next_push = tokio::time::Instant::now();
     let mut commands = printer.commands().map(|c| c.subscribe());
     loop {
+        if push && tokio::time::Instant::now() >= next_push {
+            match printer.status_feed().await {
+                Ok(feed) => {
+                    follow(&printer, feed, &mut emit).await;
+                    push_backoff = options.fast;
+                }
+                // The printer does not push after all: poll from now on.
+                Err(e) if e.kind() == crate::error::ErrorKind::Unsupported => push = false,
+                // The push channel cannot be opened (down, or a proxy that does not pass
+                // WebSockets): poll meanwhile, and try it again later.
+                Err(e) => tracing::debug!(error = %e, "push channel unavailable; polling"),
+            }
+            next_push =
+                tokio::time::Instant::now() + jittered(&mut push_backoff, options.max_backoff);
+        }
         let wait = match printer.status().await {
             Ok(status) => {
                 backoff = options.fast;
@@ -416,6 +432,12 @@ async fn poll(printer: Arc<dyn Printer>, options: WatchOptions, shared: Arc<Shar
                 jittered(&mut backoff, options.max_backoff)
             }
         };
+        // While push is to be tried again, wake for it.
+        let wait = if push {
+            wait.min(next_push.saturating_duration_since(tokio::time::Instant::now()))
+        } else {
+            wait
+        };
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = next_command(&mut commands) => {
@@ -426,40 +448,21 @@ async fn poll(printer: Arc<dyn Printer>, options: WatchOptions, shared: Arc<Shar
     }
 }
 
-/// Follows the printer's push channel, reconnecting with backoff and jitter; returns only
-/// when the printer turns out not to push after all (then the caller polls).
-async fn follow(
-    printer: &Arc<dyn Printer>,
-    options: &WatchOptions,
-    emit: &mut Emitter,
-    backoff: &mut Duration,
-) {
+/// Follows an open push feed until it ends; its end is reported as an error (the caller
+/// polls, and reconnects later).
+async fn follow(printer: &Arc<dyn Printer>, mut feed: StatusFeed, emit: &mut Emitter) {
     loop {
-        match printer.status_feed().await {
-            Ok(mut feed) => loop {
-                match feed.next().await {
-                    Some(Ok(status)) => {
-                        *backoff = options.fast;
-                        emit.status(status);
-                    }
-                    Some(Err(e)) => {
-                        emit.error(e);
-                        break;
-                    }
-                    None => {
-                        let info = printer.info();
-                        emit.error(Error::Unreachable {
-                            endpoint: info.endpoint.unwrap_or(info.id),
-                            message: "the push channel was closed".into(),
-                        });
-                        break;
-                    }
-                }
-            },
-            Err(e) if e.kind() == crate::error::ErrorKind::Unsupported => return,
-            Err(e) => emit.error(e),
+        match feed.next().await {
+            Some(Ok(status)) => emit.status(status),
+            Some(Err(e)) => return emit.error(e),
+            None => {
+                let info = printer.info();
+                return emit.error(Error::Unreachable {
+                    endpoint: info.endpoint.unwrap_or(info.id),
+                    message: "the push channel was closed".into(),
+                });
+            }
         }
-        tokio::time::sleep(jittered(backoff, options.max_backoff)).await;
     }
 }
 
@@ -816,21 +819,39 @@ mod tests {
             (u.change, u.status.state),
             (Change::Changed, PrinterState::Printing)
         );
-        // The channel closes: reported once; reconnected on the next feed, with a fresh status.
+        // The channel closes: reported once; a read between reconnects brings a fresh status
+        // (the virtual printer behind is idle); the next feed is followed again.
+        let again = printer.offer_feed();
         drop(feed);
         let err = tokio::time::timeout(Duration::from_secs(5), s.next())
             .await
             .unwrap()
             .unwrap();
         assert!(matches!(err, Err(Error::Unreachable { .. })), "{err:?}");
-        let again = printer.offer_feed();
-        again.send(Ok(printing.clone())).unwrap();
         let back = next(&mut s).await;
         assert_eq!(
             (back.change, back.status.state),
-            (Change::Reconnected, PrinterState::Printing)
+            (Change::Reconnected, PrinterState::Idle)
         );
-        // Nothing was polled: the virtual printer's own status (idle) never showed.
+        again.send(Ok(printing.clone())).unwrap();
+        let pushed = next(&mut s).await;
+        assert_eq!(
+            (pushed.change, pushed.status.raw_state.as_str()),
+            (Change::Changed, "Printing")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_push_channel_that_cannot_open_is_replaced_by_polling() {
+        let printer = Arc::new(Wrapped::new(true));
+        let mut s = watch(printer.clone(), WatchOptions::every(TICK));
+        let first = next(&mut s).await;
+        assert_eq!(
+            (first.change, first.status.state),
+            (Change::First, PrinterState::Idle)
+        );
+        printer.inner.start_print(DEMO_FILE).await.unwrap();
+        assert_eq!(next(&mut s).await.status.state, PrinterState::Printing);
     }
 
     #[tokio::test]
