@@ -122,7 +122,8 @@ pub struct StatusUpdate {
 /// Poll intervals and thresholds for [`watch`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct WatchOptions {
-    /// Between reads while idle, ready or offline (default 5 s).
+    /// Between reads while idle, ready or offline (default 10 s: an idle printer rarely
+    /// changes by itself, and a command of this client is read at once).
     pub idle: Duration,
     /// Between reads while a job runs (default 2 s).
     pub active: Duration,
@@ -140,7 +141,7 @@ pub struct WatchOptions {
 impl Default for WatchOptions {
     fn default() -> Self {
         WatchOptions {
-            idle: Duration::from_secs(5),
+            idle: Duration::from_secs(10),
             active: Duration::from_secs(2),
             fast: Duration::from_millis(500),
             fast_for: Duration::from_secs(10),
@@ -401,7 +402,14 @@ async fn poll(printer: Arc<dyn Printer>, options: WatchOptions, shared: Arc<Shar
                 Err(e) if e.kind() == crate::error::ErrorKind::Unsupported => push = false,
                 // The push channel cannot be opened (down, or a proxy that does not pass
                 // WebSockets): poll meanwhile, and try it again later.
-                Err(e) => tracing::debug!(error = %e, "push channel unavailable; polling"),
+                Err(e) => {
+                    tracing::debug!(error = %e, "push channel unavailable; polling");
+                    // A refusal that will not go away by itself (no such route, a proxy's
+                    // answer, a bad session): wait the longest before asking again.
+                    if !e.is_retryable() {
+                        push_backoff = options.max_backoff;
+                    }
+                }
             }
             next_push =
                 tokio::time::Instant::now() + jittered(&mut push_backoff, options.max_backoff);

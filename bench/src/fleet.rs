@@ -29,7 +29,7 @@ pub const CONCURRENCY: usize = 64;
 
 /// A fleet's make-up.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Scenario {
+pub(crate) enum Scenario {
     /// Every network backend in the registry in turn (printer i is backend i mod n), all over
     /// one shared client.
     Mixed,
@@ -82,7 +82,10 @@ impl Scenario {
 
 /// Opens every printer through the registry, as an application would
 /// (`polyprint_backends::open_with`).
-fn build_fleet(scenario: Scenario, ports: &[u16]) -> polyprint::Result<Vec<Arc<dyn Printer>>> {
+pub(crate) fn build_fleet(
+    scenario: Scenario,
+    ports: &[u16],
+) -> polyprint::Result<Vec<Arc<dyn Printer>>> {
     let own = HttpConfig::default();
     let shared = HttpConfig {
         shared_client: Some(build_client(&own)?),

@@ -18,10 +18,11 @@ mod report;
 mod server;
 mod stats;
 mod upload;
+mod watch;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: polyprint-bench [--quick] [--only overhead|fleet|upload|cli[,…]]";
+const USAGE: &str = "usage: polyprint-bench [--quick] [--only overhead|fleet|upload|watch|cli[,…]]";
 
 fn exit(result: Result<(), String>) -> ExitCode {
     match result {
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Some("serve") => exit(server::main(&args[1..]).map_err(|e| e.to_string())),
         Some("fleet-child") => exit(fleet::child_main(&args[1..])),
         Some("upload-child") => exit(upload::child_main(&args[1..])),
+        Some("watch-child") => exit(watch::child_main(&args[1..])),
         _ => exit(bench(&args)),
     }
 }
@@ -84,6 +86,9 @@ fn bench(args: &[String]) -> Result<(), String> {
     }
     if wanted("upload") {
         println!("{}", upload::run(quick).render());
+    }
+    if wanted("watch") {
+        println!("{}", watch::run(quick).render());
     }
     if wanted("cli") {
         println!("{}", cli_startup::run(quick).render());

@@ -356,3 +356,29 @@ fn fixtures_recorded_from_the_fidelity_runs() {
         serde_json::from_slice(&fixture("files_after_print.json")).unwrap();
     assert_eq!(raw["files"][0]["prints"]["success"], 1);
 }
+
+/// The recorded push messages decode and map: `history` and `current` of an idle, connected
+/// printer, with the temperatures of `history` carried into a `current` that has none.
+#[test]
+fn recorded_push_messages_map_like_the_state_table() {
+    use polyprint_octoprint::push::{status_of, PushState};
+    let message = |name: &str, key: &str| -> PushState {
+        let v: serde_json::Value = decode(name);
+        serde_json::from_value(v[key].clone()).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let mut temps = None;
+    let history = status_of(&message("sockjs_history.json", "history"), &mut temps);
+    assert_eq!(history.state, PrinterState::Idle);
+    assert_eq!(history.raw_state, "Operational");
+    assert!(history.heaters.iter().any(|h| h.heater == Heater::Bed));
+    let current_push = message("sockjs_current.json", "current");
+    assert!(
+        current_push.temps.is_empty(),
+        "the recorded current has no temps"
+    );
+    let current = status_of(&current_push, &mut temps);
+    assert_eq!(current.state, PrinterState::Idle);
+    assert_eq!(current.heaters, history.heaters);
+    let connected: serde_json::Value = decode("sockjs_connected.json");
+    assert_eq!(connected["connected"]["version"], "1.11.8");
+}
