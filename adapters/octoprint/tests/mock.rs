@@ -923,3 +923,92 @@ async fn mock_error_answers_match_the_samples() {
     .unwrap();
     assert_eq!((s, ct.as_str(), b), (500, "text/html; charset=UTF-8", want));
 }
+
+/// Like the real server: the head does not move while a job runs (409, one text for offline
+/// and printing), which the adapter reports as InvalidState; it moves again when paused.
+#[tokio::test]
+async fn jog_and_home_while_printing_are_refused_with_409() {
+    let (mock, p) = setup().await;
+    p.start_print(DEMO_FILE).await.unwrap();
+    let jog = p.jog(Jog::along(Axis::X, 5.0)).await;
+    assert!(matches!(jog, Err(Error::InvalidState { .. })), "{jog:?}");
+    let home = p.home(Axis::X.into()).await;
+    assert!(matches!(home, Err(Error::InvalidState { .. })), "{home:?}");
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/printer/printhead", mock.uri()))
+        .header("X-Api-Key", MOCK_API_KEY)
+        .json(&json!({"command": "jog", "x": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error"],
+        "Printer is not operational or currently printing"
+    );
+    p.pause().await.unwrap();
+    mock.printer().advance(Duration::from_secs(30));
+    p.jog(Jog::along(Axis::X, 5.0)).await.unwrap();
+}
+
+/// Like Tornado: a doubled slash reaches the same route.
+#[tokio::test]
+async fn a_doubled_slash_reaches_the_same_route() {
+    let (mock, _p) = setup().await;
+    let r = reqwest::Client::new()
+        .post(format!("{}//api/printer/bed", mock.uri()))
+        .header("X-Api-Key", MOCK_API_KEY)
+        .json(&json!({"command": "target", "target": 50}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let bed = mock
+        .printer()
+        .view()
+        .heaters
+        .into_iter()
+        .find(|h| h.heater == Heater::Bed);
+    assert_eq!(bed.map(|h| h.target), Some(50.0));
+}
+
+/// Like the real server: `select` without `print` selects the file (shown by `/api/job` with
+/// no progress), and a following `start` prints it.
+#[tokio::test]
+async fn select_then_start_prints_the_selected_file() {
+    let (mock, _p) = setup().await;
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{}{path}", mock.uri()))
+            .header("X-Api-Key", MOCK_API_KEY)
+            .json(&body)
+            .send()
+    };
+    let r = post(
+        &format!("/api/files/local/{DEMO_FILE}"),
+        json!({"command": "select"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 204);
+    let job: Value = client
+        .get(format!("{}/api/job", mock.uri()))
+        .header("X-Api-Key", MOCK_API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(job["job"]["file"]["name"], DEMO_FILE, "{job}");
+    assert_eq!(job["progress"]["completion"], Value::Null, "{job}");
+    assert_eq!(job["state"], "Operational");
+    assert_eq!(mock.printer().view().state, PrinterState::Idle);
+    let r = post("/api/job", json!({"command": "start"})).await.unwrap();
+    assert_eq!(r.status(), 204);
+    let view = mock.printer().view();
+    assert_eq!(view.state, PrinterState::Printing);
+    assert_eq!(view.job.map(|j| j.file.name), Some(DEMO_FILE.to_string()));
+}

@@ -9,7 +9,7 @@
 //! camera. The journal and fault injection come from [`polyprint::mockserver::MockServer`].
 //!
 //! What the mock does not model: the short `Starting`, `Finishing`, `Connecting` states (the
-//! virtual printer has no such phases), selecting a file without printing it, `restart`, SD
+//! virtual printer has no such phases), `restart`, SD
 //! cards, slicing, folders' creation, and the rest of `/api/settings` (only its `webcam`
 //! section is served). File hashes are stable but not SHA-1. Connecting without a port
 //! "autodetects" the virtual printer. The push channel, `/sockjs/websocket`, is in [`push`].
@@ -51,6 +51,7 @@ pub const DEBUG_FATAL: &str = "!!DEBUG:trigger_fatal_error_marlin";
 pub const THERMAL_RUNAWAY: &str =
     "Thermal Runaway, system stopped! Heater_ID: bed - Printer halted. kill() called!";
 const NOT_OPERATIONAL: &str = "Printer is not operational";
+const NOT_OPERATIONAL_OR_PRINTING: &str = "Printer is not operational or currently printing";
 const NO_JSON: &str = "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.";
 const BAD_COMMAND: &str = "command is invalid";
 const EXTENSIONS: [&str; 3] = ["gcode", "gco", "g"];
@@ -82,13 +83,18 @@ impl OctoPrintMock {
     pub async fn start_on(printer: VirtualPrinter, port: Option<u16>) -> OctoPrintMock {
         let webcam = Arc::new(AtomicBool::new(false));
         let sessions = push::Sessions::default();
+        let selection = Selection::default();
         let dialect = Dialect {
             webcam: webcam.clone(),
             sessions: sessions.clone(),
+            selection: selection.clone(),
         };
         let server = MockServer::start_with_socket(
             move |r: &Request, p: &VirtualPrinter| dialect.respond(r, p),
-            push::Socket { sessions },
+            push::Socket {
+                sessions,
+                selection,
+            },
             printer,
             || error(403, FORBIDDEN),
             port,
@@ -142,6 +148,40 @@ fn ok(value: Value) -> ResponseTemplate {
 struct Dialect {
     webcam: Arc<AtomicBool>,
     sessions: push::Sessions,
+    selection: Selection,
+}
+
+/// A file selected without printing it, and how many jobs had ended then: a job that ends
+/// after it (or a deleted file) makes the selection stale.
+#[derive(Clone, Default)]
+pub(crate) struct Selection(Arc<std::sync::Mutex<Option<(String, usize)>>>);
+
+impl Selection {
+    fn set(&self, name: &str, g: &SimGuard<'_>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((name.to_string(), g.view().history.len()));
+    }
+
+    /// The selected file, while the selection holds.
+    pub(crate) fn file(&self, view: &polyprint::sim::SimView) -> Option<polyprint::sim::SimFile> {
+        let selected = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let (name, ended) = selected?;
+        if ended != view.history.len() {
+            return None;
+        }
+        view.files.iter().find(|f| f.name == name).cloned()
+    }
+}
+
+/// A path with every run of `/` made one.
+fn collapse_slashes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn header<'a>(r: &'a Request, name: &str) -> Option<&'a str> {
@@ -225,7 +265,8 @@ fn done(result: Result<(), SimError>, command: &str) -> ResponseTemplate {
 
 impl Dialect {
     fn respond(&self, r: &Request, printer: &VirtualPrinter) -> ResponseTemplate {
-        let path = r.url.path().to_string();
+        // Tornado answers `//api/printer/bed` like `/api/printer/bed`.
+        let path = collapse_slashes(r.url.path());
         let method = r.method.as_str().to_string();
         let guarded = path.starts_with("/api/") || path.starts_with("/downloads/");
         if guarded && !authorized(r) {
@@ -289,8 +330,11 @@ impl Dialect {
             ("POST", "/api/printer/chamber") => bed_command(r, &mut g, Heater::Chamber),
             ("POST", "/api/printer/printhead") => printhead_command(r, &mut g),
             ("POST", "/api/printer/command") => gcode_command(r, &mut g),
-            ("GET", "/api/job") => ok(render::job(&g.view())),
-            ("POST", "/api/job") => job_command(r, &mut g),
+            ("GET", "/api/job") => {
+                let view = g.view();
+                ok(render::job_or_selected(&view, self.selection.file(&view).as_ref()))
+            }
+            ("POST", "/api/job") => job_command(r, &mut g, &self.selection),
             ("GET", "/api/files" | "/api/files/local") => {
                 let recursive = r
                     .url
@@ -298,12 +342,12 @@ impl Dialect {
                     .any(|(k, v)| k == "recursive" && v == "true");
                 ok(render::files(&origin_url(r), &g.view(), recursive))
             }
-            ("POST", "/api/files/local") => upload(r, &mut g),
+            ("POST", "/api/files/local") => upload(r, &mut g, &self.selection),
             (m, p) if p.starts_with("/api/files/local/") => {
                 let name = percent_decode_str(&p["/api/files/local/".len()..])
                     .decode_utf8_lossy()
                     .into_owned();
-                file_command(r, m, &name, &mut g)
+                file_command(r, m, &name, &mut g, &self.selection)
             }
             ("GET", "/downloads/camera/current") => {
                 if self.webcam.load(Ordering::Relaxed) {
@@ -422,7 +466,16 @@ fn bed_command(r: &Request, g: &mut SimGuard<'_>, heater: Heater) -> ResponseTem
 
 fn printhead_command(r: &Request, g: &mut SimGuard<'_>) -> ResponseTemplate {
     let body = tri!(json_body(r));
-    tri!(operational_or_409(g));
+    // OctoPrint refuses to move the head of a printer that is offline or printing (pausing,
+    // resuming and cancelling included: its `printing` flag), with one text for both.
+    let phase = g.view().phase;
+    let printing = matches!(
+        phase,
+        Phase::Printing | Phase::Pausing(_) | Phase::Resuming(_) | Phase::Cancelling(_)
+    );
+    if !render::operational(&phase) || printing {
+        return error(409, NOT_OPERATIONAL_OR_PRINTING);
+    }
     match command_of(&body) {
         "jog" => {
             let mut d = [0.0; 3];
@@ -489,7 +542,7 @@ fn gcode_command(r: &Request, g: &mut SimGuard<'_>) -> ResponseTemplate {
     done(g.gcode(&lines), "command")
 }
 
-fn job_command(r: &Request, g: &mut SimGuard<'_>) -> ResponseTemplate {
+fn job_command(r: &Request, g: &mut SimGuard<'_>, selection: &Selection) -> ResponseTemplate {
     let body = tri!(json_body(r));
     let command = command_of(&body).to_string();
     if !matches!(command.as_str(), "start" | "restart" | "pause" | "cancel") {
@@ -507,10 +560,12 @@ fn job_command(r: &Request, g: &mut SimGuard<'_>) -> ResponseTemplate {
             if printing || paused {
                 return sim_error(SimError::AlreadyPrinting, "start");
             }
-            // A selected file (the last job's) is printed again; with none, 204 and nothing.
-            match view.job {
-                Some(job) => done(g.start(&job.file.name), "start"),
-                None => no_content(),
+            // The selected file: one selected without printing, else the last job's (printed
+            // again); with none, 204 and nothing.
+            match (selection.file(&view), view.job) {
+                (Some(file), _) => done(g.start(&file.name), "start"),
+                (None, Some(job)) => done(g.start(&job.file.name), "start"),
+                (None, None) => no_content(),
             }
         }
         "restart" => error(409, "Printer is not paused, cannot restart"),
@@ -544,7 +599,7 @@ fn job_command(r: &Request, g: &mut SimGuard<'_>) -> ResponseTemplate {
     }
 }
 
-fn upload(r: &Request, g: &mut SimGuard<'_>) -> ResponseTemplate {
+fn upload(r: &Request, g: &mut SimGuard<'_>, selection: &Selection) -> ResponseTemplate {
     const NO_FILE: &str = "No file to upload and no folder to create";
     let parts = header(r, "content-type")
         .and_then(multipart::boundary)
@@ -592,6 +647,9 @@ fn upload(r: &Request, g: &mut SimGuard<'_>) -> ResponseTemplate {
         };
     }
     let printing = print && g.start(name.as_str()).is_ok();
+    if select && !print {
+        selection.set(name.as_str(), g);
+    }
     let origin = origin_url(r);
     let body = render::upload(&origin, name.as_str(), select || print, printing);
     let location = body["files"]["local"]["refs"]["resource"]
@@ -603,7 +661,13 @@ fn upload(r: &Request, g: &mut SimGuard<'_>) -> ResponseTemplate {
         .insert_header("location", location.as_str())
 }
 
-fn file_command(r: &Request, method: &str, name: &str, g: &mut SimGuard<'_>) -> ResponseTemplate {
+fn file_command(
+    r: &Request,
+    method: &str,
+    name: &str,
+    g: &mut SimGuard<'_>,
+    selection: &Selection,
+) -> ResponseTemplate {
     let file = g.file(name);
     match method {
         "GET" => match file {
@@ -628,7 +692,7 @@ fn file_command(r: &Request, method: &str, name: &str, g: &mut SimGuard<'_>) -> 
                         return error(409, "Printer is already printing, cannot select a new file");
                     }
                     if !print {
-                        // Selecting without printing is not modelled: accepted, nothing changes.
+                        selection.set(name, g);
                         return no_content();
                     }
                     if !render::operational(&g.view().phase) {

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use polyprint::mockserver::{MockSocket, SocketDialect};
-use polyprint::sim::{SimView, VirtualPrinter};
+use polyprint::sim::{SimFile, SimView, VirtualPrinter};
 use serde_json::{json, Value};
 use wiremock::{Request, ResponseTemplate};
 
@@ -95,6 +95,7 @@ fn credentials_seen() -> String {
 /// The `/sockjs/websocket` server.
 pub(crate) struct Socket {
     pub(crate) sessions: Sessions,
+    pub(crate) selection: super::Selection,
 }
 
 fn now() -> f64 {
@@ -143,8 +144,8 @@ fn temps_entry(view: &SimView) -> Value {
 
 /// The body of `current` and `history`, from the same renderings as the REST answers, with
 /// `temps` as given. Only `current` has `busyFiles`.
-fn state_message(view: &SimView, temps: Value, current: bool) -> Value {
-    let job = render::job(view);
+fn state_message(view: &SimView, selected: Option<&SimFile>, temps: Value, current: bool) -> Value {
+    let job = render::job_or_selected(view, selected);
     let mut message = json!({
         "currentZ": null,
         "job": job["job"],
@@ -199,7 +200,7 @@ impl SocketDialect for Socket {
             }
             let view = printer.view();
             let mut last_temps = temps_entry(&view);
-            let history = json!({ "history": state_message(&view, json!([last_temps]), false) });
+            let history = json!({ "history": state_message(&view, self.selection.file(&view).as_ref(), json!([last_temps]), false) });
             if !tx.send_json(&history).await || !tx.send_json(&json!({"timelapse": null})).await {
                 return;
             }
@@ -226,7 +227,8 @@ impl SocketDialect for Socket {
                         } else {
                             json!([])
                         };
-                        let current = state_message(&view, temps, true);
+                        let selected = self.selection.file(&view);
+                        let current = state_message(&view, selected.as_ref(), temps, true);
                         if !tx.send_json(&json!({ "current": current })).await {
                             return;
                         }

@@ -158,8 +158,11 @@ fn filament(file: &SimFile) -> Value {
 }
 
 fn job_with_file(job: &SimJob, finished: bool) -> Value {
-    let f = &job.file;
-    let last = finished.then_some(job.printed.as_secs_f64());
+    job_info(&job.file, finished.then_some(job.printed.as_secs_f64()))
+}
+
+/// `job` for a file, with the last print time where there is one.
+fn job_info(f: &SimFile, last: Option<f64>) -> Value {
     json!({
         "averagePrintTime": last,
         // A file whose analysis found no extrusion has no estimate and no filament.
@@ -176,6 +179,20 @@ fn job_with_file(job: &SimJob, finished: bool) -> Value {
         "lastPrintTime": last,
         "user": USER,
     })
+}
+
+/// `GET /api/job` with `selected` chosen by a `select` without printing: while no job runs,
+/// the selected file with every progress field `null` (as the real server shows it);
+/// otherwise [`job`].
+pub fn job_or_selected(view: &SimView, selected: Option<&SimFile>) -> Value {
+    match selected {
+        Some(f) if !view.state.has_active_job() => json!({
+            "job": job_info(f, None),
+            "progress": null_progress(),
+            "state": state_text(&view.phase),
+        }),
+        _ => job(view),
+    }
 }
 
 /// `GET /api/job`: the shapes of `job_disconnected`, `job_operational_idle`, `job_printing`,
