@@ -157,6 +157,36 @@ fn sequence() -> Vec<Step> {
             Some(json!({"command":"home","axes":["q"]})),
         ),
         step(
+            "restart not paused",
+            Method::POST,
+            "/api/job",
+            Some(json!({"command":"restart"})),
+        ),
+        step(
+            "home without axes",
+            Method::POST,
+            "/api/printer/printhead",
+            Some(json!({"command":"home"})),
+        ),
+        step(
+            "extrude without amount",
+            Method::POST,
+            "/api/printer/tool",
+            Some(json!({"command":"extrude"})),
+        ),
+        step(
+            "targets not an object",
+            Method::POST,
+            "/api/printer/tool",
+            Some(json!({"command":"target","targets":[200]})),
+        ),
+        step(
+            "targets bad tool",
+            Method::POST,
+            "/api/printer/tool",
+            Some(json!({"command":"target","targets":{"nozzle":200}})),
+        ),
+        step(
             "select missing",
             Method::POST,
             "/api/files/local/missing.gcode",

@@ -1012,3 +1012,60 @@ async fn select_then_start_prints_the_selected_file() {
     assert_eq!(view.state, PrinterState::Printing);
     assert_eq!(view.job.map(|j| j.file.name), Some(DEMO_FILE.to_string()));
 }
+
+/// Error answers with the real server's status and text (measured on OctoPrint 1.11.8).
+#[tokio::test]
+async fn error_texts_are_the_real_servers() {
+    let (mock, _p) = setup().await;
+    let client = reqwest::Client::new();
+    let rows = [
+        (
+            "/api/job",
+            json!({"command": "restart"}),
+            409,
+            "Printer does not have an active print job or is not paused",
+        ),
+        (
+            "/api/printer/printhead",
+            json!({"command": "home"}),
+            400,
+            "Mandatory parameters missing",
+        ),
+        (
+            "/api/printer/tool",
+            json!({"command": "extrude"}),
+            400,
+            "Mandatory parameters missing",
+        ),
+        (
+            "/api/printer/tool",
+            json!({"command": "target", "targets": {"nozzle": 200}}),
+            400,
+            "targets contains invalid tool",
+        ),
+        (
+            "/api/printer/tool",
+            json!({"command": "target", "targets": [200]}),
+            500,
+            polyprint_octoprint::mock::INTERNAL,
+        ),
+        (
+            "/api/printer/bed",
+            json!({"command": "target", "target": "x"}),
+            400,
+            "target is invalid",
+        ),
+    ];
+    for (path, body, status, text) in rows {
+        let r = client
+            .post(format!("{}{path}", mock.uri()))
+            .header("X-Api-Key", MOCK_API_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{path} {body}");
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["error"], text, "{path} {body}");
+    }
+}

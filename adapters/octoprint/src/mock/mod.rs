@@ -51,6 +51,8 @@ pub const DEBUG_FATAL: &str = "!!DEBUG:trigger_fatal_error_marlin";
 pub const THERMAL_RUNAWAY: &str =
     "Thermal Runaway, system stopped! Heater_ID: bed - Printer halted. kill() called!";
 const NOT_OPERATIONAL: &str = "Printer is not operational";
+/// A command without one of its required parameters.
+const MANDATORY_MISSING: &str = "Mandatory parameters missing";
 const NOT_OPERATIONAL_OR_PRINTING: &str = "Printer is not operational or currently printing";
 const NO_JSON: &str = "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.";
 const BAD_COMMAND: &str = "command is invalid";
@@ -414,13 +416,19 @@ fn tool_command(r: &Request, g: &mut SimGuard<'_>) -> ResponseTemplate {
     tri!(operational_or_409(g));
     match command_of(&body) {
         "target" => {
-            let Some(targets) = body.get("targets").and_then(Value::as_object) else {
-                return error(400, "targets is invalid");
+            // Absent: the command's mandatory parameter; present but not an object: the real
+            // server fails inside (500).
+            let targets = match body.get("targets") {
+                None => return error(400, MANDATORY_MISSING),
+                Some(t) => match t.as_object() {
+                    Some(t) => t,
+                    None => return error(500, INTERNAL),
+                },
             };
             let mut checked = Vec::new();
             for (tool, value) in targets {
                 let Some(n) = tool.strip_prefix("tool").and_then(|n| n.parse::<u8>().ok()) else {
-                    return error(400, "targets contains invalid keys");
+                    return error(400, "targets contains invalid tool");
                 };
                 checked.push((
                     n,
@@ -435,6 +443,7 @@ fn tool_command(r: &Request, g: &mut SimGuard<'_>) -> ResponseTemplate {
             no_content()
         }
         "offset" | "select" | "flowrate" => no_content(),
+        "extrude" if body.get("amount").is_none() => error(400, MANDATORY_MISSING),
         "extrude" => match body.get("amount").and_then(Value::as_f64) {
             Some(_)
                 if g.view().state.has_active_job() && !matches!(g.view().phase, Phase::Paused) =>
@@ -501,7 +510,10 @@ fn printhead_command(r: &Request, g: &mut SimGuard<'_>) -> ResponseTemplate {
             done(g.jog(d[0], d[1], d[2]), "jog")
         }
         "home" => {
-            let Some(axes) = body.get("axes").and_then(Value::as_array) else {
+            let Some(axes) = body.get("axes") else {
+                return error(400, MANDATORY_MISSING);
+            };
+            let Some(axes) = axes.as_array() else {
                 return error(400, "axes is invalid");
             };
             let mut h = [false; 3];
@@ -568,7 +580,10 @@ fn job_command(r: &Request, g: &mut SimGuard<'_>, selection: &Selection) -> Resp
                 (None, None) => no_content(),
             }
         }
-        "restart" => error(409, "Printer is not paused, cannot restart"),
+        "restart" => error(
+            409,
+            "Printer does not have an active print job or is not paused",
+        ),
         "pause" => {
             if !printing && !paused {
                 return sim_error(SimError::NoJob, "pause");
