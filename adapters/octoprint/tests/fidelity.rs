@@ -71,6 +71,26 @@ fn sequence() -> Vec<Step> {
         step("version", Method::GET, "/api/version", None),
         step("server", Method::GET, "/api/server", None),
         step("connection", Method::GET, "/api/connection", None),
+        step("settings", Method::GET, "/api/settings", None),
+        step("appkeys probe", Method::GET, "/plugin/appkeys/probe", None),
+        step(
+            "appkeys request without app",
+            Method::POST,
+            "/plugin/appkeys/request",
+            Some(json!({})),
+        ),
+        step(
+            "appkeys request",
+            Method::POST,
+            "/plugin/appkeys/request",
+            Some(json!({"app": "polyprint fidelity"})),
+        ),
+        step(
+            "appkeys poll unknown",
+            Method::GET,
+            "/plugin/appkeys/request/not-a-token",
+            None,
+        ),
         step("printer idle", Method::GET, "/api/printer", None),
         step("job idle", Method::GET, "/api/job", None),
         Step {

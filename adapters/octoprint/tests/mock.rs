@@ -1069,3 +1069,58 @@ async fn error_texts_are_the_real_servers() {
         assert_eq!(answer["error"], text, "{path} {body}");
     }
 }
+
+/// The Application Keys flow an application uses to get a key: probe, request, poll while
+/// pending, then the key once the person (here the test) approves; a denied or unknown token
+/// is 404.
+#[tokio::test]
+async fn app_keys_are_requested_polled_and_granted() {
+    let (mock, _p) = setup().await;
+    let client = reqwest::Client::new();
+    let base = mock.uri();
+    let probe = client
+        .get(format!("{base}/plugin/appkeys/probe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), 204);
+    let request = |app: Value| {
+        client
+            .post(format!("{base}/plugin/appkeys/request"))
+            .json(&app)
+            .send()
+    };
+    let r = request(json!({})).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = request(json!({"app": "polyprint"})).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let body: Value = r.json().await.unwrap();
+    let token = body["app_token"].as_str().unwrap().to_string();
+    assert!(
+        location.ends_with(&format!("/plugin/appkeys/request/{token}")),
+        "{location}"
+    );
+    let poll = || client.get(&location).send();
+    let pending = poll().await.unwrap();
+    assert_eq!(pending.status(), 202);
+    mock.decide_app_keys(true);
+    let granted: Value = poll().await.unwrap().json().await.unwrap();
+    assert_eq!(granted["api_key"], MOCK_API_KEY);
+    // The key works; the token is used up.
+    let with_key = OctoPrint::new(&base, granted["api_key"].as_str().unwrap()).unwrap();
+    assert!(with_key.status().await.is_ok());
+    assert_eq!(poll().await.unwrap().status(), 404);
+    mock.decide_app_keys(false);
+    let r = request(json!({"app": "other"})).await.unwrap();
+    let token: Value = r.json().await.unwrap();
+    let denied = client
+        .get(format!(
+            "{base}/plugin/appkeys/request/{}",
+            token["app_token"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 404);
+}

@@ -9,14 +9,15 @@
 //! camera. The journal and fault injection come from [`polyprint::mockserver::MockServer`].
 //!
 //! What the mock does not model: the short `Starting`, `Finishing`, `Connecting` states (the
-//! virtual printer has no such phases), `restart`, SD
-//! cards, slicing, folders' creation, and the rest of `/api/settings` (only its `webcam`
-//! section is served). File hashes are stable but not SHA-1. Connecting without a port
-//! "autodetects" the virtual printer. The push channel, `/sockjs/websocket`, is in [`push`].
+//! virtual printer has no such phases), `restart`, SD cards, slicing, folders' creation, and
+//! changing settings (`/api/settings` answers the recorded shape of a real server). File
+//! hashes are stable but not SHA-1. Connecting without a port "autodetects" the virtual
+//! printer. The push channel, `/sockjs/websocket`, is in [`push`].
 
 // Handlers return the answer itself as their error (one per request, never stored).
 #![allow(clippy::result_large_err)]
 
+mod appkeys;
 mod multipart;
 pub mod push;
 pub mod render;
@@ -62,6 +63,7 @@ const EXTENSIONS: [&str; 3] = ["gcode", "gco", "g"];
 pub struct OctoPrintMock {
     server: MockServer,
     webcam: Arc<AtomicBool>,
+    app_keys: appkeys::AppKeys,
 }
 
 /// The registry's starter ([`crate::DESCRIPTOR`]): one variant.
@@ -86,10 +88,12 @@ impl OctoPrintMock {
         let webcam = Arc::new(AtomicBool::new(false));
         let sessions = push::Sessions::default();
         let selection = Selection::default();
+        let app_keys = appkeys::AppKeys::default();
         let dialect = Dialect {
             webcam: webcam.clone(),
             sessions: sessions.clone(),
             selection: selection.clone(),
+            app_keys: app_keys.clone(),
         };
         let server = MockServer::start_with_socket(
             move |r: &Request, p: &VirtualPrinter| dialect.respond(r, p),
@@ -102,7 +106,11 @@ impl OctoPrintMock {
             port,
         )
         .await;
-        OctoPrintMock { server, webcam }
+        OctoPrintMock {
+            server,
+            webcam,
+            app_keys,
+        }
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -131,6 +139,13 @@ impl OctoPrintMock {
     pub fn set_webcam(&self, on: bool) {
         self.webcam.store(on, Ordering::Relaxed);
     }
+
+    /// Decides the Application Keys requests (`/plugin/appkeys/request`), made and to come,
+    /// as the person at the web UI would: approved, the poll answers the mock's key; denied,
+    /// 404. Until this is called they wait (202).
+    pub fn decide_app_keys(&self, approve: bool) {
+        self.app_keys.decide(approve);
+    }
 }
 
 /// A JSON error `{"error": message}`.
@@ -151,6 +166,7 @@ struct Dialect {
     webcam: Arc<AtomicBool>,
     sessions: push::Sessions,
     selection: Selection,
+    app_keys: appkeys::AppKeys,
 }
 
 /// A file selected without printing it, and how many jobs had ended then: a job that ends
@@ -276,6 +292,9 @@ impl Dialect {
                 "GET" | "HEAD" | "OPTIONS" => error(403, FORBIDDEN),
                 _ => error(400, "CSRF validation failed"),
             };
+        }
+        if let Some(answer) = self.app_keys.route(r, &path) {
+            return answer;
         }
         if path == "/api/login" {
             return push::route(r, &self.sessions);

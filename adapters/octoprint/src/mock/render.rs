@@ -502,31 +502,22 @@ pub fn upload(origin_url: &str, path: &str, selected: bool, printing: bool) -> V
     })
 }
 
-/// The webcam part of `GET /api/settings`.
+/// `GET /api/settings` as the real OctoPrint 1.11.8 answers it with the spec's configuration
+/// (recorded into `settings.json`; its key and folder paths replaced), with the mock's key in
+/// `api.key` and the webcam able to take snapshots or not.
 pub fn settings(webcam: bool) -> Value {
+    let mut doc: Value =
+        serde_json::from_str(include_str!("settings.json")).expect("the recorded settings parse");
+    doc["api"]["key"] = json!(super::MOCK_API_KEY);
     let snapshot = if webcam {
         "http://127.0.0.1/webcam/?action=snapshot"
     } else {
         ""
     };
-    json!({
-        "webcam": {
-            "defaultWebcam": "classic",
-            "snapshotUrl": snapshot,
-            "snapshotWebcam": "classic",
-            "streamUrl": "",
-            "timelapseEnabled": true,
-            "webcamEnabled": true,
-            "webcams": [{
-                "canSnapshot": webcam,
-                "displayName": "Classic Webcam",
-                "flipH": false,
-                "flipV": false,
-                "name": "classic",
-                "provider": "classicwebcam",
-                "rotate90": false,
-                "snapshotDisplay": "",
-            }],
-        }
-    })
+    doc["webcam"]["snapshotUrl"] = json!(snapshot);
+    if let Some(first) = doc["webcam"]["webcams"].get_mut(0) {
+        first["canSnapshot"] = json!(webcam);
+        first["compat"]["snapshot"] = json!(snapshot);
+    }
+    doc
 }
