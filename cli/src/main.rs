@@ -58,14 +58,21 @@ fn parse_failure(e: clap::Error) -> std::process::ExitCode {
         }
         _ => {
             if std::env::args().any(|a| a == "--json") {
-                let message = e
-                    .render()
-                    .to_string()
+                // clap's whole message (what is missing or wrong, and the usage line), without
+                // its "error: " prefix and the closing pointer to --help.
+                let rendered = e.render().to_string();
+                let message = rendered
                     .lines()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("invalid command line")
-                    .trim_start_matches("error: ")
-                    .to_string();
+                    .map(str::trim_end)
+                    .filter(|l| !l.trim().is_empty() && !l.starts_with("For more information"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let message = message.trim_start_matches("error: ");
+                let message = if message.is_empty() {
+                    "invalid command line".to_string()
+                } else {
+                    message.to_string()
+                };
                 emit(true, Err(CliError::usage(message)));
             } else {
                 let _ = e.print();

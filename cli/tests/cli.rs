@@ -161,6 +161,15 @@ fn exit_codes_for_each_class_of_failure() {
         &[],
     ));
     assert_eq!((exit, code(&v)), (4, "usage"), "{v}");
+    // The whole of clap's message: what is missing, by name, and the usage line.
+    let (exit, v) = doc(&run(&["--json", "--backend", "sim", "upload"], &[]));
+    assert_eq!((exit, code(&v)), (4, "usage"), "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("<FILE>") && message.contains("Usage:"),
+        "{message}"
+    );
+    assert!(!message.starts_with("error:"), "{message}");
     // 4: no printer configured at all.
     let (exit, v) = doc(&run(&["--json", "status"], &[]));
     assert_eq!((exit, code(&v)), (4, "config"), "{v}");

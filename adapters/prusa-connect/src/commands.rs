@@ -64,7 +64,15 @@ impl CommandSet {
             let what = format!("{name} argument {key:?}");
             let type_ok = match arg.kind.as_str() {
                 "string" => value.is_string(),
-                "integer" => value.is_i64() || value.is_u64(),
+                // An integral float (`60.0`, as Python clients send it) is an integer; a
+                // fractional one is not.
+                "integer" => {
+                    value.is_i64()
+                        || value.is_u64()
+                        || value
+                            .as_f64()
+                            .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
+                }
                 "number" => value.is_number(),
                 "boolean" => value.is_boolean(),
                 "object" => value.is_object(),
@@ -199,6 +207,10 @@ mod tests {
         let s = set();
         assert!(s
             .check("MOVE_E", &kw(json!({"feedrate": 240, "length": 5.5})))
+            .is_ok());
+        // An integral float is an integer (Python clients send `240.0`).
+        assert!(s
+            .check("MOVE_E", &kw(json!({"feedrate": 240.0, "length": 5.5})))
             .is_ok());
         let bad = [
             ("NOPE", json!({})),

@@ -44,7 +44,7 @@ pub fn make_token(jti: &str, kind: &str) -> String {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let claims = json!({
         "jti": jti, "sub": 4242, "exp": 4_102_444_800i64, "sid": "00000000-0000-4000-8000-000000000001",
-        "app": "connect", "type": kind, "connect_id": 4242,
+        "app": "connect", "type": kind, "connect_id": "4242",
     });
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string().as_bytes());
     format!("{header}.{payload}.mock-signature")
@@ -1044,5 +1044,23 @@ impl polyprint::mockserver::VendorMock for PrusaConnectMock {
     }
     fn printer_id(&self) -> Option<String> {
         Some(PrusaConnectMock::printer_uuid(self).to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The claims of the mock's tokens have the real tokens' types: `connect_id` is a string
+    /// (strict clients refuse a number there), `exp` a number.
+    #[test]
+    fn token_claims_have_the_real_types() {
+        let token = make_token("t", "access");
+        let payload = token.split('.').nth(1).unwrap();
+        let claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        assert!(claims["connect_id"].is_string(), "{claims}");
+        assert!(claims["exp"].is_i64(), "{claims}");
+        assert_eq!(claims["type"], "access");
     }
 }
