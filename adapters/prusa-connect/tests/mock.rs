@@ -620,3 +620,46 @@ async fn mock_wire_format_is_faithful() {
     assert_eq!(r.status(), 204);
     assert!(r.bytes().await.unwrap().is_empty());
 }
+
+/// The printer's file list pages by `limit` and `offset`, and its pager says what was asked.
+#[tokio::test]
+async fn printer_files_page_by_limit_and_offset() {
+    let (mock, p) = setup().await;
+    p.upload(Upload::from_bytes("second.gcode", "G28\n"))
+        .await
+        .unwrap();
+    let get = |q: &'static str| {
+        let url = format!(
+            "{}/app/printers/{}/files{q}",
+            mock.uri(),
+            mock.printer_uuid()
+        );
+        let token = mock.token().to_string();
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let all = get("").await;
+    let total = all["pager"]["total"].as_u64().unwrap();
+    assert!(total >= 2, "{all}");
+    assert_eq!(all["pager"]["limit"], 100);
+    let one = get("?limit=1&offset=1").await;
+    assert_eq!(one["files"].as_array().unwrap().len(), 1, "{one}");
+    assert_eq!(
+        (
+            one["pager"]["limit"].clone(),
+            one["pager"]["offset"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    assert_eq!(one["files"][0], all["files"][1]);
+    assert_eq!(one["pager"]["total"], total);
+}

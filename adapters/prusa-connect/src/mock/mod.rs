@@ -637,14 +637,25 @@ fn respond(state: &Mutex<State>, req: &Request, printer: &VirtualPrinter) -> Res
             ResponseTemplate::new(201).set_body_json(st.queue[pos].clone())
         }
         ("GET", ["app", "printers", _, "files"]) => {
-            let files: Vec<Value> = view.files.iter().map(|f| file_json(f, true)).collect();
+            // `limit` (100 when not given, as recorded) and `offset` page the list.
+            let q = query(req);
+            let limit = q_num(&q, "limit", 100);
+            let offset = q_num(&q, "offset", 0);
+            let total = view.files.len();
+            let files: Vec<Value> = view
+                .files
+                .iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .map(|f| file_json(f, true))
+                .collect();
             let etag = format!(
                 "\"{}\"",
                 file_hash(serde_json::to_string(&files).unwrap_or_default().as_bytes())
             );
             conditional(req, &etag, || {
                 ok(
-                    json!({ "files": files, "pager": { "limit": 100, "offset": 0, "total": files.len() } }),
+                    json!({ "files": files, "pager": { "limit": limit, "offset": offset, "total": total } }),
                 )
             })
         }
