@@ -426,6 +426,12 @@ pub fn shown_url(url: &Url) -> String {
     shown.to_string()
 }
 
+/// `user:password` in base64, as HTTP Basic auth sends it.
+fn basic_encoded(user: &str, password: &Secret) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()))
+}
+
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?;
     v.trim().parse::<u64>().ok().map(Duration::from_secs)
@@ -439,7 +445,7 @@ pub struct Transport {
     base: Url,
     endpoint: Arc<str>,
     auth: Auth,
-    /// The credential header, built once (marked sensitive); `None` for no auth or Basic.
+    /// The credential header, built once (marked sensitive); `None` for no auth.
     auth_header: Option<(HeaderName, HeaderValue)>,
     config: HttpConfig,
     commands: crate::watch::Commands,
@@ -529,7 +535,11 @@ impl Transport {
             Ok::<_, Error>(Some((name, v)))
         };
         let auth_header = match &auth {
-            Auth::None | Auth::Basic { .. } => None,
+            Auth::None => None,
+            Auth::Basic { user, password } => header(
+                reqwest::header::AUTHORIZATION,
+                format!("Basic {}", basic_encoded(user, password)),
+            )?,
             Auth::Header(name, secret) => header(name.clone(), secret.expose().to_string())?,
             Auth::Bearer(secret) => header(
                 reqwest::header::AUTHORIZATION,
@@ -553,21 +563,10 @@ impl Transport {
         &self.commands
     }
 
-    /// The credential header this transport sends to its own origin (Basic built here),
-    /// for a channel opened beside the HTTP requests ([`Transport::websocket`]).
+    /// The credential header this transport sends to its own origin, for a channel opened
+    /// beside the HTTP requests ([`Transport::websocket`]).
     pub(crate) fn auth_header(&self) -> Option<(HeaderName, HeaderValue)> {
-        match (&self.auth_header, &self.auth) {
-            (Some(pair), _) => Some(pair.clone()),
-            (None, Auth::Basic { user, password }) => {
-                use base64::Engine;
-                let pair = format!("{user}:{}", password.expose());
-                let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
-                let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
-                value.set_sensitive(true);
-                Some((reqwest::header::AUTHORIZATION, value))
-            }
-            _ => None,
-        }
+        self.auth_header.clone()
     }
 
     /// The credential this transport sends, as the server may echo it: the secret itself
@@ -577,12 +576,7 @@ impl Transport {
             Auth::None => Vec::new(),
             Auth::Header(_, s) | Auth::Bearer(s) => vec![s.clone()],
             Auth::Basic { user, password } => {
-                use base64::Engine;
-                let pair = format!("{user}:{}", password.expose());
-                vec![
-                    password.clone(),
-                    Secret::new(base64::engine::general_purpose::STANDARD.encode(pair)),
-                ]
+                vec![password.clone(), Secret::new(basic_encoded(user, password))]
             }
         }
     }
@@ -766,8 +760,6 @@ impl Transport {
             if !request.no_auth && same_origin {
                 if let Some((name, value)) = &self.auth_header {
                     builder = builder.header(name.clone(), value.clone());
-                } else if let Auth::Basic { user, password } = &self.auth {
-                    builder = builder.basic_auth(user, Some(password.expose()));
                 }
             }
             for (k, v) in &request.headers {

@@ -456,6 +456,12 @@ async fn poll(printer: Arc<dyn Printer>, options: WatchOptions, shared: Arc<Shar
     }
 }
 
+/// Where a printer is, for an error: its endpoint, or its id where it has none.
+fn shown_endpoint(printer: &dyn Printer) -> String {
+    let info = printer.info();
+    info.endpoint.unwrap_or(info.id)
+}
+
 /// Follows an open push feed until it ends; its end is reported as an error (the caller
 /// polls, and reconnects later).
 async fn follow(printer: &Arc<dyn Printer>, mut feed: StatusFeed, emit: &mut Emitter) {
@@ -464,9 +470,8 @@ async fn follow(printer: &Arc<dyn Printer>, mut feed: StatusFeed, emit: &mut Emi
             Some(Ok(status)) => emit.status(status),
             Some(Err(e)) => return emit.error(e),
             None => {
-                let info = printer.info();
                 return emit.error(Error::Unreachable {
-                    endpoint: info.endpoint.unwrap_or(info.id),
+                    endpoint: shown_endpoint(printer.as_ref()),
                     message: "the push channel was closed".into(),
                 });
             }
@@ -519,7 +524,7 @@ impl Fleet {
             let status = match tokio::time::timeout(deadline, p.status()).await {
                 Ok(r) => r,
                 Err(_) => Err(Error::Timeout {
-                    endpoint: p.info().endpoint.unwrap_or_else(|| p.info().id),
+                    endpoint: shown_endpoint(p.as_ref()),
                     after: deadline,
                 }),
             };
@@ -650,41 +655,9 @@ mod tests {
         assert!(seen.len() <= MAX_HELD, "{seen:?}");
     }
 
-    /// A printer whose reads fail while `down` is set.
-    struct Flaky {
-        inner: VirtualPrinter,
-        down: AtomicBool,
-    }
-
-    #[async_trait::async_trait]
-    impl crate::Backend for Flaky {
-        fn describe(&self) -> crate::PrinterInfo {
-            crate::Backend::describe(&self.inner)
-        }
-        fn capabilities(&self) -> crate::Features {
-            crate::Backend::capabilities(&self.inner)
-        }
-        async fn read_status(&self) -> Result<PrinterStatus> {
-            if self.down.load(Ordering::SeqCst) {
-                Err(Error::Unreachable {
-                    endpoint: "flaky".into(),
-                    message: "down".into(),
-                })
-            } else {
-                crate::Backend::read_status(&self.inner).await
-            }
-        }
-        async fn run(&self, command: crate::Command) -> Result<()> {
-            crate::Backend::run(&self.inner, command).await
-        }
-    }
-
     #[tokio::test]
     async fn errors_are_reported_once_then_a_fresh_status_after_recovery() {
-        let flaky = Arc::new(Flaky {
-            inner: VirtualPrinter::new(),
-            down: AtomicBool::new(false),
-        });
+        let flaky = Arc::new(Wrapped::new(false));
         let mut s = watch(flaky.clone(), WatchOptions::every(TICK));
         assert_eq!(next(&mut s).await.change, Change::First);
         flaky.down.store(true, Ordering::SeqCst);
@@ -719,11 +692,12 @@ mod tests {
         panic!("the poller still holds the printer");
     }
 
-    /// A virtual printer whose client counts its commands, and which pushes its status
-    /// through a feed of `pushes` when `push` is set.
+    /// A virtual printer whose client counts its commands, whose reads fail while `down` is
+    /// set, and which pushes its status through the feeds offered when `push` is set.
     struct Wrapped {
         inner: VirtualPrinter,
         commands: Commands,
+        down: AtomicBool,
         push: bool,
         feeds: Mutex<Vec<tokio::sync::mpsc::UnboundedReceiver<Result<PrinterStatus>>>>,
     }
@@ -733,6 +707,7 @@ mod tests {
             Wrapped {
                 inner: VirtualPrinter::new(),
                 commands: Commands::new(),
+                down: AtomicBool::new(false),
                 push,
                 feeds: Mutex::new(vec![]),
             }
@@ -760,6 +735,12 @@ mod tests {
             }
         }
         async fn read_status(&self) -> Result<PrinterStatus> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(Error::Unreachable {
+                    endpoint: "wrapped".into(),
+                    message: "down".into(),
+                });
+            }
             crate::Backend::read_status(&self.inner).await
         }
         async fn run(&self, command: crate::Command) -> Result<()> {

@@ -54,9 +54,7 @@ impl AppKeys {
                 {
                     return Some(error(400, "No app name provided"));
                 }
-                let token: String = (0..4)
-                    .map(|_| format!("{:08x}", rand::random::<u32>()))
-                    .collect();
+                let token = super::random_token(32);
                 state.pending.insert(token.clone());
                 let origin = origin_url(r);
                 ResponseTemplate::new(201)

@@ -191,6 +191,13 @@ impl Selection {
     }
 }
 
+/// A fresh random token of `hex` hex digits (a multiple of 16), for sessions and app tokens.
+fn random_token(hex: usize) -> String {
+    (0..hex / 16)
+        .map(|_| format!("{:016x}", rand::random::<u64>()))
+        .collect()
+}
+
 /// A path with every run of `/` made one.
 fn collapse_slashes(path: &str) -> String {
     let mut out = String::with_capacity(path.len());

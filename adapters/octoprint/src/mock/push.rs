@@ -18,11 +18,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use polyprint::mockserver::{MockSocket, SocketDialect};
-use polyprint::sim::{SimFile, SimView, VirtualPrinter};
+use polyprint::sim::{SimView, VirtualPrinter};
 use serde_json::{json, Value};
 use wiremock::{Request, ResponseTemplate};
 
-use super::{error, json_body, render, MOCK_API_KEY};
+use super::{error, json_body, render, Selection, MOCK_API_KEY};
 
 /// How often `current` is pushed (the real server's cadence).
 pub const PUSH_EVERY: Duration = Duration::from_millis(500);
@@ -36,9 +36,7 @@ pub(crate) struct Sessions(Arc<Mutex<HashSet<String>>>);
 
 impl Sessions {
     fn issue(&self) -> String {
-        let session: String = (0..4)
-            .map(|_| format!("{:016x}", rand::random::<u64>()))
-            .collect();
+        let session = super::random_token(64);
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -95,7 +93,7 @@ fn credentials_seen() -> String {
 /// The `/sockjs/websocket` server.
 pub(crate) struct Socket {
     pub(crate) sessions: Sessions,
-    pub(crate) selection: super::Selection,
+    pub(crate) selection: Selection,
 }
 
 fn now() -> f64 {
@@ -127,13 +125,10 @@ fn connected() -> Value {
     }})
 }
 
-/// One temperature entry: `{time, tool0: {actual, target}, bed: ..., chamber: ...}`; the real
-/// server lists the chamber (all `null`) even when its profile has none.
-fn temps_entry(view: &SimView) -> Value {
-    let mut entry = json!({
-        "time": now() as u64,
-        "chamber": {"actual": null, "target": null},
-    });
+/// One temperature entry without its time: `{tool0: {actual, target}, bed: ..., chamber: ...}`;
+/// the real server lists the chamber (all `null`) even when its profile has none.
+fn readings(view: &SimView) -> Value {
+    let mut entry = json!({ "chamber": {"actual": null, "target": null} });
     if let Value::Object(map) = render::temperatures(view, None) {
         for (heater, reading) in map {
             entry[heater] = json!({"actual": reading["actual"], "target": reading["target"]});
@@ -142,10 +137,17 @@ fn temps_entry(view: &SimView) -> Value {
     entry
 }
 
+/// `temps` with one entry: `readings` stamped with the time.
+fn temps_of(readings: &Value) -> Value {
+    let mut entry = readings.clone();
+    entry["time"] = json!(now() as u64);
+    json!([entry])
+}
+
 /// The body of `current` and `history`, from the same renderings as the REST answers, with
 /// `temps` as given. Only `current` has `busyFiles`.
-fn state_message(view: &SimView, selected: Option<&SimFile>, temps: Value, current: bool) -> Value {
-    let job = render::job_or_selected(view, selected);
+fn state_message(view: &SimView, selection: &Selection, temps: Value, current: bool) -> Value {
+    let job = render::job_or_selected(view, selection.file(view).as_ref());
     let mut message = json!({
         "currentZ": null,
         "job": job["job"],
@@ -199,9 +201,11 @@ impl SocketDialect for Socket {
                 }
             }
             let view = printer.view();
-            let mut last_temps = temps_entry(&view);
-            let history = json!({ "history": state_message(&view, self.selection.file(&view).as_ref(), json!([last_temps]), false) });
-            if !tx.send_json(&history).await || !tx.send_json(&json!({"timelapse": null})).await {
+            let mut last = readings(&view);
+            let history = state_message(&view, &self.selection, temps_of(&last), false);
+            if !tx.send_json(&json!({ "history": history })).await
+                || !tx.send_json(&json!({"timelapse": null})).await
+            {
                 return;
             }
             let mut tick = tokio::time::interval(PUSH_EVERY);
@@ -212,23 +216,14 @@ impl SocketDialect for Socket {
                     _ = tick.tick() => {
                         sent += 1;
                         let view = printer.view();
-                        let entry = temps_entry(&view);
-                        let same = |a: &Value, b: &Value| {
-                            let strip = |v: &Value| {
-                                let mut v = v.clone();
-                                v.as_object_mut().map(|o| o.remove("time"));
-                                v
-                            };
-                            strip(a) == strip(b)
-                        };
-                        let temps = if sent % TEMPS_EVERY == 0 || !same(&entry, &last_temps) {
-                            last_temps = entry.clone();
-                            json!([entry])
+                        let now = readings(&view);
+                        let temps = if sent % TEMPS_EVERY == 0 || now != last {
+                            last = now;
+                            temps_of(&last)
                         } else {
                             json!([])
                         };
-                        let selected = self.selection.file(&view);
-                        let current = state_message(&view, selected.as_ref(), temps, true);
+                        let current = state_message(&view, &self.selection, temps, true);
                         if !tx.send_json(&json!({ "current": current })).await {
                             return;
                         }
