@@ -148,6 +148,10 @@ pub struct Expectations {
     /// `resume` while printing is a documented, accepted no-op (OctoPrint answers 204 and
     /// does nothing) rather than [`Error::InvalidState`].
     pub resume_while_printing_is_noop: bool,
+    /// A job that ended (Finished, Cancelled) keeps showing so for a while and the server
+    /// refuses a new start meanwhile (PrusaLink's 11 s): a printer is at rest only once it is
+    /// Idle again.
+    pub ended_job_blocks_start: bool,
     /// A stored file whose print lasts long enough to pause, resume and cancel it.
     pub long_print_file: &'static str,
     /// A stored file whose print ends quickly.
@@ -164,6 +168,7 @@ impl Expectations {
     pub const DEFAULT: Expectations = Expectations {
         state: same_state,
         resume_while_printing_is_noop: false,
+        ended_job_blocks_start: false,
         long_print_file: DEMO_FILE,
         short_print_file: DEMO_FILE,
     };
@@ -182,6 +187,7 @@ impl fmt::Debug for Expectations {
                 "resume_while_printing_is_noop",
                 &self.resume_while_printing_is_noop,
             )
+            .field("ended_job_blocks_start", &self.ended_job_blocks_start)
             .field("long_print_file", &self.long_print_file)
             .field("short_print_file", &self.short_print_file)
             .finish_non_exhaustive()

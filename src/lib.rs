@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod descriptor;
+pub mod digest;
 pub mod error;
 pub mod feature;
 pub mod gcode;

@@ -78,6 +78,54 @@ pub enum Auth {
         /// Password.
         password: Secret,
     },
+    /// HTTP Digest ([`crate::digest`]): the first request learns the server's challenge from
+    /// its 401 and is sent once more with the answer (a 401 is a refusal: nothing was carried
+    /// out, so a command is still sent to be carried out once); later requests answer the
+    /// kept challenge at once, with a fresh client nonce and the next nonce count. A stale
+    /// nonce is answered again the same way.
+    Digest {
+        /// User name.
+        user: String,
+        /// Password.
+        password: Secret,
+    },
+}
+
+/// A Digest challenge kept between requests, with the count of its nonce's uses.
+#[derive(Default)]
+struct DigestState {
+    kept: std::sync::Mutex<Option<(crate::digest::Challenge, u32)>>,
+}
+
+impl DigestState {
+    /// The header for one request under the kept challenge, and the nonce it answers.
+    fn answer(
+        &self,
+        user: &str,
+        password: &Secret,
+        method: &str,
+        uri: &str,
+    ) -> Option<(HeaderValue, String)> {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        let (challenge, nc) = kept.as_mut()?;
+        *nc = nc.wrapping_add(1);
+        let answer = crate::digest::Answer::new(
+            challenge,
+            user,
+            password.expose(),
+            method,
+            uri,
+            *nc,
+            &crate::digest::cnonce(),
+        );
+        let mut v = HeaderValue::from_str(&answer.header()).ok()?;
+        v.set_sensitive(true);
+        Some((v, challenge.nonce.clone()))
+    }
+
+    fn keep(&self, challenge: crate::digest::Challenge) {
+        *self.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some((challenge, 0));
+    }
 }
 
 /// Whether a request may be sent again after a transient failure.
@@ -447,6 +495,8 @@ pub struct Transport {
     auth: Auth,
     /// The credential header, built once (marked sensitive); `None` for no auth.
     auth_header: Option<(HeaderName, HeaderValue)>,
+    /// The kept challenge, for [`Auth::Digest`] (clones share it).
+    digest: Option<Arc<DigestState>>,
     config: HttpConfig,
     commands: crate::watch::Commands,
 }
@@ -535,7 +585,7 @@ impl Transport {
             Ok::<_, Error>(Some((name, v)))
         };
         let auth_header = match &auth {
-            Auth::None => None,
+            Auth::None | Auth::Digest { .. } => None,
             Auth::Basic { user, password } => header(
                 reqwest::header::AUTHORIZATION,
                 format!("Basic {}", basic_encoded(user, password)),
@@ -550,6 +600,7 @@ impl Transport {
             client,
             base,
             endpoint,
+            digest: matches!(auth, Auth::Digest { .. }).then(Default::default),
             auth,
             auth_header,
             config,
@@ -578,6 +629,7 @@ impl Transport {
             Auth::Basic { user, password } => {
                 vec![password.clone(), Secret::new(basic_encoded(user, password))]
             }
+            Auth::Digest { password, .. } => vec![password.clone()],
         }
     }
 
@@ -680,8 +732,14 @@ impl Transport {
     ) -> Result<Response> {
         let mut url = self.url(&request.path)?;
         let mut hops = 0;
+        let mut challenged = false;
         loop {
-            let response = self.send_to(request, url.clone(), attempt, timeout).await?;
+            let (response, answered) = self.send_to(request, url.clone(), attempt, timeout).await?;
+            if !challenged && self.learn_challenge(&response, answered.as_deref())? {
+                // The 401 refused the request; send it once more, answering the challenge.
+                challenged = true;
+                continue;
+            }
             let Some(next) = self.redirect_target(&response, &url) else {
                 return Ok(response);
             };
@@ -703,6 +761,37 @@ impl Transport {
             hops += 1;
             url = next;
         }
+    }
+
+    /// For [`Auth::Digest`]: whether `response` is a 401 whose challenge is worth answering
+    /// (none was answered yet, the nonce went stale or changed); the challenge is then kept.
+    /// `answered` is the nonce the request answered, if any. A wrong password gets its 401
+    /// back; a challenge polyprint cannot answer is an [`Error::Auth`] saying why.
+    fn learn_challenge(&self, response: &Response, answered: Option<&str>) -> Result<bool> {
+        let Some(state) = &self.digest else {
+            return Ok(false);
+        };
+        if response.status != 401 {
+            return Ok(false);
+        }
+        let Some(header) = response
+            .headers
+            .get_all(reqwest::header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.trim_start().to_ascii_lowercase().starts_with("digest"))
+        else {
+            return Ok(false);
+        };
+        let challenge = crate::digest::Challenge::parse(header)?;
+        let fresh = match answered {
+            None => true,
+            Some(nonce) => challenge.stale || challenge.nonce != nonce,
+        };
+        if fresh {
+            state.keep(challenge);
+        }
+        Ok(fresh)
     }
 
     /// Where a redirect answer points, resolved against the request's URL; `None` for any
@@ -732,7 +821,7 @@ impl Transport {
         url: Url,
         attempt: u32,
         timeout: Duration,
-    ) -> Result<Response> {
+    ) -> Result<(Response, Option<String>)> {
         let span = tracing::debug_span!(
             "http",
             method = %request.method,
@@ -745,6 +834,11 @@ impl Transport {
         // Credentials go only to the configured origin, never to another host a server
         // pointed us at (a webcam image URL, a download link).
         let same_origin = self.same_origin(&url);
+        // What a Digest answer covers: the request-target as sent.
+        let target = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
         let command = request.idempotency == Idempotency::Command;
         let activity = match &request.body {
             Body::MultipartFile { upload, .. } | Body::RawUpload(_, upload) => {
@@ -757,9 +851,18 @@ impl Transport {
                 .client
                 .request(request.method.clone(), url)
                 .timeout(timeout);
+            let mut answered = None;
             if !request.no_auth && same_origin {
                 if let Some((name, value)) = &self.auth_header {
                     builder = builder.header(name.clone(), value.clone());
+                }
+                if let (Some(state), Auth::Digest { user, password }) = (&self.digest, &self.auth) {
+                    if let Some((value, nonce)) =
+                        state.answer(user, password, request.method.as_str(), &target)
+                    {
+                        builder = builder.header(reqwest::header::AUTHORIZATION, value);
+                        answered = Some(nonce);
+                    }
                 }
             }
             for (k, v) in &request.headers {
@@ -841,11 +944,14 @@ impl Transport {
             let body = self.read_capped(response, timeout).await?;
             tracing::Span::current().record("ms", started.elapsed().as_millis() as u64);
             tracing::debug!("response");
-            Ok(Response {
-                status,
-                headers,
-                body,
-            })
+            Ok((
+                Response {
+                    status,
+                    headers,
+                    body,
+                },
+                answered,
+            ))
         }
         .instrument(span)
         .await
@@ -1126,6 +1232,124 @@ mod tests {
             assert!(d >= p.base_delay / 2, "{d:?}");
         }
         assert!(p.backoff(6) >= Duration::from_secs(1));
+    }
+
+    /// A Digest server in a few lines: a fixed nonce, MD5-sess only, and a 401 with the
+    /// challenge for anything else (`stale` when told).
+    struct DigestServer {
+        nonce: std::sync::Mutex<String>,
+    }
+
+    impl wiremock::Respond for DigestServer {
+        fn respond(&self, r: &wiremock::Request) -> ResponseTemplate {
+            let nonce = self.nonce.lock().unwrap().clone();
+            let ok = r
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|h| {
+                    crate::digest::verify(
+                        h,
+                        r.method.as_str(),
+                        "maker",
+                        "pass",
+                        "Administrator",
+                        &nonce,
+                        &["MD5-sess"],
+                    )
+                });
+            if ok {
+                return ResponseTemplate::new(204);
+            }
+            let c = crate::digest::Challenge {
+                realm: "Administrator".into(),
+                nonce,
+                opaque: Some("op".into()),
+                algorithm: crate::digest::Algorithm::Md5Sess,
+                qop_auth: true,
+                stale: false,
+            };
+            ResponseTemplate::new(401).insert_header("www-authenticate", c.header().as_str())
+        }
+    }
+
+    #[tokio::test]
+    async fn digest_learns_the_challenge_once_and_answers_it_after() {
+        let server = MockServer::start().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(DigestServer {
+                nonce: std::sync::Mutex::new("n1".into()),
+            })
+            .mount(&server)
+            .await;
+        let digest = |password: &str| Auth::Digest {
+            user: "maker".into(),
+            password: Secret::new(password),
+        };
+        let t = Transport::new(&server.uri(), digest("pass"), fast()).unwrap();
+        // The first command meets the challenge and is carried out once; every later
+        // request answers the kept challenge at once.
+        let r = t
+            .send(Request::command("api/v1/job/1/pause", Body::Empty))
+            .await
+            .unwrap();
+        assert_eq!(r.status, 204);
+        for _ in 0..3 {
+            let r = t.send(Request::get("api/v1/status?x=1")).await.unwrap();
+            assert_eq!(r.status, 204);
+        }
+        let seen = server.received_requests().await.unwrap();
+        let statuses: Vec<bool> = seen
+            .iter()
+            .map(|r| r.headers.contains_key("authorization"))
+            .collect();
+        assert_eq!(statuses, [false, true, true, true, true]);
+        let ncs: Vec<String> = seen[1..]
+            .iter()
+            .map(|r| {
+                let h = r.headers.get("authorization").unwrap().to_str().unwrap();
+                h.split("nc=").nth(1).unwrap()[..8].to_string()
+            })
+            .collect();
+        assert_eq!(ncs, ["00000001", "00000002", "00000003", "00000004"]);
+        assert_eq!(t.secrets(), vec![Secret::new("pass")]);
+
+        // A wrong password is a 401 returned as such, after one answered try.
+        server.reset().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(DigestServer {
+                nonce: std::sync::Mutex::new("n2".into()),
+            })
+            .mount(&server)
+            .await;
+        let wrong = Transport::new(&server.uri(), digest("nope"), fast()).unwrap();
+        let r = wrong.send(Request::get("api/v1/status")).await.unwrap();
+        assert_eq!(r.status, 401);
+        assert_eq!(server.received_requests().await.unwrap().len(), 2);
+        // A changed nonce (a restarted server) is learnt again: the kept one was n1.
+        let r = t.send(Request::get("api/v1/status")).await.unwrap();
+        assert_eq!(r.status, 204);
+        assert_eq!(server.received_requests().await.unwrap().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn digest_challenge_it_cannot_answer_is_an_auth_error() {
+        let server = MockServer::start().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ResponseTemplate::new(401).insert_header(
+                "www-authenticate",
+                r#"Digest realm="r", nonce="n", algorithm=SHA-512-256"#,
+            ))
+            .mount(&server)
+            .await;
+        let auth = Auth::Digest {
+            user: "u".into(),
+            password: Secret::new("p"),
+        };
+        let t = Transport::new(&server.uri(), auth, fast()).unwrap();
+        let e = t.send(Request::get("x")).await.unwrap_err();
+        assert!(matches!(e, Error::Auth { .. }), "{e:?}");
+        assert!(e.to_string().contains("SHA-512-256"), "{e}");
     }
 
     #[tokio::test]
