@@ -164,8 +164,9 @@ impl LiveHarness {
 }
 
 /// Brings a printer to rest: connected, no job running. Sends at most one connect and one
-/// cancel (commands are never repeated), then polls until the printer is idle.
-pub async fn settle(printer: &dyn Printer) -> Result<(), String> {
+/// cancel (commands are never repeated), then polls until the printer is idle (or shows its
+/// last job's end, where that does not block a new start: `ended_blocks_start` false).
+pub async fn settle(printer: &dyn Printer, ended_blocks_start: bool) -> Result<(), String> {
     let deadline = Instant::now() + SETTLE_DEADLINE;
     let features = printer
         .features()
@@ -177,7 +178,8 @@ pub async fn settle(printer: &dyn Printer) -> Result<(), String> {
             Ok(s) => {
                 use PrinterState::*;
                 match s.state {
-                    Idle | Finished | Cancelled => return Ok(()),
+                    Idle => return Ok(()),
+                    Finished | Cancelled if !ended_blocks_start => return Ok(()),
                     Offline | Error
                         if !connected && features.contains(Feature::ConnectionControl) =>
                     {
@@ -221,7 +223,11 @@ impl Harness for LiveHarness {
     async fn launch(&self) -> Result<Target, String> {
         let printer = self.open()?;
         if self.prepare {
-            settle(printer.as_ref()).await?;
+            settle(
+                printer.as_ref(),
+                self.descriptor.expectations().ended_job_blocks_start,
+            )
+            .await?;
             self.uploaded
                 .get_or_try_init(|| self.upload_prints(printer.as_ref()))
                 .await?;
