@@ -9,7 +9,8 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> polyprint::Result<()> {
 //! use polyprint::{Endpoint, Printer, PrinterState};
 //!
-//! // Any backend by name: "octoprint", "prusa-connect", "obico", "octoeverywhere", "sim".
+//! // Any backend by name: "octoprint", "prusa-connect", "obico", "octoeverywhere",
+//! // "prusalink", "sim".
 //! // An OctoPrint would be:
 //! //   polyprint_backends::open("octoprint", &Endpoint::new("http://octopi.local", key))?
 //! let printer = polyprint_backends::open("sim", &Endpoint::default())?;
@@ -39,6 +40,8 @@ pub use polyprint_octoeverywhere as octoeverywhere;
 pub use polyprint_octoprint as octoprint;
 #[cfg(feature = "prusa-connect")]
 pub use polyprint_prusa_connect as prusa_connect;
+#[cfg(feature = "prusalink")]
+pub use polyprint_prusalink as prusalink;
 
 /// Every backend in this build, one line each, the embedded virtual printer first.
 pub static REGISTRY: &[&Descriptor] = &[
@@ -51,6 +54,8 @@ pub static REGISTRY: &[&Descriptor] = &[
     &polyprint_obico::DESCRIPTOR,
     #[cfg(feature = "octoeverywhere")]
     &polyprint_octoeverywhere::DESCRIPTOR,
+    #[cfg(feature = "prusalink")]
+    &polyprint_prusalink::DESCRIPTOR,
 ];
 
 /// The backend called `name`, or [`Error::InvalidArgument`] naming the ones this build has.

@@ -1,0 +1,467 @@
+//! [`PrusaLink`]: the client, and its [`Backend`] implementation.
+//!
+//! Every request goes through [`polyprint::transport::Transport`], with the API key in
+//! `X-Api-Key` or HTTP Digest for user `maker` ([`Credential`]). Reads are
+//! [`Idempotency::Safe`]; commands, uploads and deletes are [`Idempotency::Command`] and sent
+//! once.
+
+use std::time::{Duration, Instant};
+
+use polyprint::transport::{
+    encode_path, Auth, Body, CheckedUploadBody, HttpConfig, Idempotency, Request, Response, Secret,
+    Transport,
+};
+use polyprint::validate::FileName;
+use polyprint::{
+    async_trait, Backend, BackendExt, CheckedUpload, Command, Error, Feature, Features, FileEntry,
+    PrinterInfo, PrinterStatus, Result,
+};
+use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::Method;
+
+use crate::errors::{check, error_for, title, NOT_CURRENT_JOB};
+use crate::mapping::{entry, file_entries, map_status, unavailable};
+use crate::wire::{
+    FileInfo, InfoResponse, JobResponse, StatusResponse, StorageResponse, VersionResponse,
+};
+use crate::BACKEND;
+
+/// How long [`Printer::upload`](polyprint::Printer::upload) waits for an uploaded file to
+/// show (PrusaLink takes 0.07–0.24 s; a print started before gets 404).
+pub const UPLOAD_VISIBLE_WITHIN: Duration = Duration::from_secs(3);
+
+/// The title of PrusaLink's 503 while it starts or has no printer yet.
+const UNAVAILABLE_TITLE: &str = "Printer Unavailable.";
+
+/// How deep [`Printer::list_files`](polyprint::Printer::list_files) follows folders.
+const MAX_FOLDER_DEPTH: usize = 8;
+/// How many folders one listing reads at most.
+const MAX_FOLDERS: usize = 200;
+
+/// The features PrusaLink's v1 API offers. See the crate docs for what is left out and why.
+pub fn base_features() -> Features {
+    Feature::PrintStart
+        | Feature::PauseResume
+        | Feature::Cancel
+        | Feature::FileList
+        | Feature::FileUpload
+        | Feature::FileDelete
+}
+
+/// How a client proves who it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// `X-Api-Key` (PrusaLink's "API key" in its settings).
+    ApiKey(Secret),
+    /// HTTP Digest (MD5-sess), user `maker` on a stock printer.
+    Digest {
+        /// The user.
+        user: String,
+        /// The password.
+        password: Secret,
+    },
+}
+
+impl Credential {
+    /// `user:password` is Digest, anything else an API key (PrusaLink's keys have no `:`).
+    pub fn parse(text: &str) -> Credential {
+        match text.split_once(':') {
+            Some((user, password)) if !user.is_empty() => Credential::Digest {
+                user: user.to_string(),
+                password: Secret::new(password),
+            },
+            _ => Credential::ApiKey(Secret::new(text)),
+        }
+    }
+
+    fn auth(self) -> Auth {
+        match self {
+            Credential::ApiKey(key) => Auth::Header(HeaderName::from_static("x-api-key"), key),
+            Credential::Digest { user, password } => Auth::Digest { user, password },
+        }
+    }
+}
+
+/// A printer behind PrusaLink.
+///
+/// ```no_run
+/// # async fn demo() -> polyprint::Result<()> {
+/// use polyprint::Printer;
+/// use polyprint_prusalink::{Credential, PrusaLink};
+///
+/// // With the API key from the printer's settings...
+/// let printer = PrusaLink::new("http://192.168.1.20", "my-api-key")?;
+/// // ...or with Digest, user `maker` and the printer's password.
+/// let printer = PrusaLink::with_credential(
+///     "http://192.168.1.20",
+///     Credential::parse("maker:password"),
+///     Default::default(),
+/// )?;
+/// let status = printer.status().await?;
+/// println!("{} ({})", status.state, status.raw_state);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct PrusaLink {
+    transport: Transport,
+    name: String,
+}
+
+impl PrusaLink {
+    /// A client for the server at `base_url` with an API key and its own connection pool.
+    pub fn new(base_url: &str, api_key: impl Into<Secret>) -> Result<PrusaLink> {
+        PrusaLink::with_credential(
+            base_url,
+            Credential::ApiKey(api_key.into()),
+            HttpConfig::default(),
+        )
+    }
+
+    /// A client with a [`Credential`] and transport settings. A 503 is retried like any
+    /// transient answer (a proxy in front may send one); when PrusaLink's own 503 "Printer
+    /// Unavailable" (the daemon starting) persists, a status shows it as Offline.
+    pub fn with_credential(
+        base_url: &str,
+        credential: Credential,
+        config: HttpConfig,
+    ) -> Result<PrusaLink> {
+        let transport = Transport::new(base_url, credential.auth(), config)?;
+        Ok(PrusaLink::from_transport(transport))
+    }
+
+    /// A client over a shared `reqwest::Client`, so a fleet of printers shares one pool.
+    pub fn with_client(
+        client: reqwest::Client,
+        base_url: &str,
+        credential: Credential,
+        config: HttpConfig,
+    ) -> Result<PrusaLink> {
+        let transport = Transport::with_client(client, base_url, credential.auth(), config)?;
+        Ok(PrusaLink::from_transport(transport))
+    }
+
+    fn from_transport(transport: Transport) -> PrusaLink {
+        let name = match reqwest::Url::parse(transport.endpoint()) {
+            Ok(u) => format!(
+                "PrusaLink at {}{}",
+                u.host_str().unwrap_or_default(),
+                u.port().map(|p| format!(":{p}")).unwrap_or_default()
+            ),
+            Err(_) => "PrusaLink".to_string(),
+        };
+        PrusaLink { transport, name }
+    }
+
+    /// Names the printer for people (default: `PrusaLink at <host:port>`).
+    pub fn with_name(mut self, name: impl Into<String>) -> PrusaLink {
+        self.name = name.into();
+        self
+    }
+
+    /// The transport, for PrusaLink endpoints this crate does not wrap.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, what: &str) -> Result<T> {
+        let r = self.transport.send(Request::get(path)).await?;
+        check(r, what)?.json()
+    }
+
+    /// `GET /api/version`: PrusaLink's and the firmware's versions, the printer kind.
+    pub async fn version(&self) -> Result<VersionResponse> {
+        self.get_json("api/version", "version").await
+    }
+
+    /// `GET /api/v1/info`: name, location, nozzle, serial number.
+    pub async fn printer_info(&self) -> Result<InfoResponse> {
+        self.get_json("api/v1/info", "printer info").await
+    }
+
+    /// `GET /api/v1/storage`: the storages, with free and total space.
+    pub async fn storage(&self) -> Result<StorageResponse> {
+        self.get_json("api/v1/storage", "storage").await
+    }
+
+    /// `GET /api/v1/status` as PrusaLink sends it; `Ok(Err(message))` for its 503 "Printer
+    /// Unavailable" (starting, or no printer connected yet).
+    pub async fn raw_status(&self) -> Result<std::result::Result<StatusResponse, String>> {
+        let r = self.transport.send(Request::get("api/v1/status")).await?;
+        if r.status == 503 && crate::errors::title(&r) == UNAVAILABLE_TITLE {
+            return Ok(Err(crate::errors::server_message(&r)));
+        }
+        check(r, "status")?.json().map(Ok)
+    }
+
+    /// `GET /api/v1/job` as PrusaLink sends it: `None` for its 204 (no running or paused
+    /// job, also in FINISHED and STOPPED).
+    pub async fn job(&self) -> Result<Option<JobResponse>> {
+        let r = self.transport.send(Request::get("api/v1/job")).await?;
+        if r.status == 204 {
+            return Ok(None);
+        }
+        check(r, "job")?.json().map(Some)
+    }
+
+    /// The current job's id, read now; InvalidState without a running or paused job.
+    async fn current_job_id(&self, action: &str) -> Result<u64> {
+        let status = match self.raw_status().await? {
+            Ok(s) => s,
+            Err(message) => return Err(Error::InvalidState { message }),
+        };
+        status
+            .job
+            .and_then(|j| j.id)
+            .ok_or_else(|| Error::InvalidState {
+                message: format!(
+                    "no job to {action}: PrusaLink's printer is {}",
+                    if status.printer.state.is_empty() {
+                        "in no state"
+                    } else {
+                        status.printer.state.as_str()
+                    }
+                ),
+            })
+    }
+
+    /// Sends one job command for the current job. A 404 "Not Current Job" means the job
+    /// changed between the read of its id and the command (nothing was carried out): the id
+    /// is read again and, when another job now runs, the command is sent once for it.
+    async fn job_command(&self, method: Method, action: &'static str) -> Result<()> {
+        let mut id = self.current_job_id(action).await?;
+        let mut refreshed = false;
+        loop {
+            let path = match action {
+                "cancel" => format!("api/v1/job/{id}"),
+                other => format!("api/v1/job/{id}/{other}"),
+            };
+            let r = self
+                .transport
+                .send(Request::new(method.clone(), path, Idempotency::Command))
+                .await?;
+            if r.status == 404 && title(&r) == NOT_CURRENT_JOB && !refreshed {
+                refreshed = true;
+                let fresh = self.current_job_id(action).await?;
+                if fresh != id {
+                    id = fresh;
+                    continue;
+                }
+            }
+            return check(r, "job").map(drop);
+        }
+    }
+
+    fn file_path(file: &str) -> String {
+        format!("api/v1/files/local/{}", encode_path(file))
+    }
+
+    /// `GET /api/v1/files/local/<path>`: a file's entry (with its metadata) or a folder's
+    /// listing.
+    pub async fn file_info(&self, path: &str) -> Result<FileInfo> {
+        self.get_json(&PrusaLink::file_path(path), &format!("file {path}"))
+            .await
+    }
+
+    /// Waits until an uploaded file shows (PrusaLink lists it 0.07–0.24 s after its 201),
+    /// so that a print started right after the upload finds it.
+    async fn wait_visible(&self, name: &FileName) -> Result<Option<FileInfo>> {
+        let started = Instant::now();
+        loop {
+            let r = self
+                .transport
+                .send(Request::get(PrusaLink::file_path(name.as_str())))
+                .await?;
+            if r.is_success() {
+                return r.json().map(Some);
+            }
+            if r.status != 404 {
+                return Err(error_for(&r, &format!("file {name}")));
+            }
+            if started.elapsed() >= UPLOAD_VISIBLE_WITHIN {
+                tracing::warn!(file = %name, "uploaded file not listed yet");
+                return Ok(None);
+            }
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for PrusaLink {
+    fn describe(&self) -> PrinterInfo {
+        PrinterInfo {
+            backend: BACKEND.to_string(),
+            id: self.transport.endpoint().to_string(),
+            name: self.name.clone(),
+            endpoint: Some(self.transport.endpoint().to_string()),
+        }
+    }
+
+    fn secrets(&self) -> Vec<Secret> {
+        self.transport.secrets()
+    }
+
+    fn commands(&self) -> Option<polyprint::watch::Commands> {
+        Some(self.transport.commands().clone())
+    }
+
+    fn capabilities(&self) -> Features {
+        base_features()
+    }
+
+    fn accepted_extensions(&self) -> &'static [&'static str] {
+        &["gcode", "gco", "g"]
+    }
+
+    async fn read_status(&self) -> Result<PrinterStatus> {
+        let (status, job) = tokio::join!(self.raw_status(), self.job());
+        match status? {
+            Err(message) => Ok(unavailable(&message)),
+            // The job read only names the file: a failed one leaves the name out.
+            Ok(status) => Ok(map_status(&status, job.ok().flatten().as_ref())),
+        }
+    }
+
+    async fn run(&self, command: Command) -> Result<()> {
+        match &command {
+            Command::StartPrint(f) => {
+                let r = self
+                    .transport
+                    .send(Request::new(
+                        Method::POST,
+                        PrusaLink::file_path(f.as_str()),
+                        Idempotency::Command,
+                    ))
+                    .await?;
+                check(r, &format!("file {f}")).map(drop)
+            }
+            Command::Pause => self.job_command(Method::PUT, "pause").await,
+            Command::Resume => self.job_command(Method::PUT, "resume").await,
+            Command::Cancel => self.job_command(Method::DELETE, "cancel").await,
+            Command::DeleteFile(f) => {
+                let r = self
+                    .transport
+                    .send(Request::new(
+                        Method::DELETE,
+                        PrusaLink::file_path(f.as_str()),
+                        Idempotency::Command,
+                    ))
+                    .await?;
+                check(r, &format!("file {f}")).map(drop)
+            }
+            other => Err(self.unsupported(other.feature())),
+        }
+    }
+
+    async fn fetch_files(&self) -> Result<Vec<FileEntry>> {
+        let root: FileInfo = self.get_json("api/v1/files/local", "file list").await?;
+        let mut files = file_entries("", &root);
+        let mut folders: Vec<(String, usize)> = subfolders("", &root, 1);
+        let mut read = 0;
+        while let Some((path, depth)) = folders.pop() {
+            if read >= MAX_FOLDERS {
+                tracing::warn!("more than {MAX_FOLDERS} folders; the listing stops there");
+                break;
+            }
+            read += 1;
+            let folder = self.file_info(&path).await?;
+            files.extend(file_entries(&path, &folder));
+            if depth < MAX_FOLDER_DEPTH {
+                folders.extend(subfolders(&path, &folder, depth + 1));
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
+
+    async fn send_file(&self, upload: CheckedUpload) -> Result<FileEntry> {
+        let name = upload.name.clone();
+        let size = upload.size;
+        let mut request = Request::new(
+            Method::PUT,
+            PrusaLink::file_path(name.as_str()),
+            Idempotency::Command,
+        )
+        // RFC 8941's boolean: replace a file of the same name, as every backend's upload does.
+        .header(
+            HeaderName::from_static("overwrite"),
+            HeaderValue::from_static("?1"),
+        );
+        request.body = Body::RawUpload("text/x.gcode", Box::new(CheckedUploadBody(upload)));
+        let r: Response = self.transport.send(request).await?;
+        check(r, &format!("upload of {name}"))?;
+        let shown = self.wait_visible(&name).await?;
+        let prefix = name
+            .as_str()
+            .rsplit_once('/')
+            .map(|(dir, _)| dir)
+            .unwrap_or("");
+        Ok(match shown {
+            Some(info) if !info.name.is_empty() => entry(prefix, &info),
+            _ => FileEntry {
+                path: name.as_str().to_string(),
+                name: name.base_name().to_string(),
+                size: Some(size),
+                modified: None,
+                estimated_time: None,
+            },
+        })
+    }
+}
+
+/// A folder's subfolders, with their paths and depth.
+fn subfolders(prefix: &str, folder: &FileInfo, depth: usize) -> Vec<(String, usize)> {
+    folder
+        .children
+        .iter()
+        .filter(|c| c.kind == "FOLDER" && !c.name.is_empty() && c.name != "." && c.name != "..")
+        .map(|c| {
+            let path = if prefix.is_empty() {
+                c.name.clone()
+            } else {
+                format!("{prefix}/{}", c.name)
+            };
+            (path, depth)
+        })
+        .collect()
+}
+
+impl PrusaLink {
+    /// Maps a non-2xx answer the way this adapter does.
+    pub fn error_for(response: &Response, what: &str) -> Error {
+        error_for(response, what)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_parse_and_never_show() {
+        assert_eq!(
+            Credential::parse("key123"),
+            Credential::ApiKey(Secret::new("key123"))
+        );
+        assert_eq!(
+            Credential::parse("maker:pa:ss"),
+            Credential::Digest {
+                user: "maker".into(),
+                password: Secret::new("pa:ss")
+            }
+        );
+        let p = PrusaLink::with_credential(
+            "http://127.0.0.1:1",
+            Credential::parse("maker:hunter2"),
+            HttpConfig::default(),
+        )
+        .unwrap();
+        assert!(!format!("{p:?}").contains("hunter2"));
+        assert_eq!(p.secrets(), vec![Secret::new("hunter2")]);
+        assert_eq!(p.describe().name, "PrusaLink at 127.0.0.1:1");
+        assert_eq!(
+            PrusaLink::file_path("dir/my file (1).gcode"),
+            "api/v1/files/local/dir/my%20file%20%281%29.gcode"
+        );
+    }
+}
