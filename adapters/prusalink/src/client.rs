@@ -27,7 +27,8 @@ use crate::wire::{
 use crate::BACKEND;
 
 /// How long [`Printer::upload`](polyprint::Printer::upload) waits for an uploaded file to
-/// show (PrusaLink takes 0.07–0.24 s; a print started before gets 404).
+/// show (PrusaLink takes 0.07–0.24 s; a print started before gets 404), and
+/// [`Printer::delete_file`](polyprint::Printer::delete_file) for a deleted one to go.
 pub const UPLOAD_VISIBLE_WITHIN: Duration = Duration::from_secs(3);
 
 /// The title of PrusaLink's 503 while it starts or has no printer yet.
@@ -262,6 +263,26 @@ impl PrusaLink {
             .await
     }
 
+    /// Waits until a deleted file is gone from the listing (PrusaLink's file tree follows
+    /// the disk about 0.12 s late), so that a listing right after the delete does not show it.
+    async fn wait_gone(&self, name: &FileName) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let r = self
+                .transport
+                .send(Request::get(PrusaLink::file_path(name.as_str())))
+                .await?;
+            if r.status == 404 {
+                return Ok(());
+            }
+            if started.elapsed() >= UPLOAD_VISIBLE_WITHIN {
+                tracing::warn!(file = %name, "deleted file still listed");
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    }
+
     /// Waits until an uploaded file shows (PrusaLink lists it 0.07–0.24 s after its 201),
     /// so that a print started right after the upload finds it.
     async fn wait_visible(&self, name: &FileName) -> Result<Option<FileInfo>> {
@@ -347,7 +368,8 @@ impl Backend for PrusaLink {
                         Idempotency::Command,
                     ))
                     .await?;
-                check(r, &format!("file {f}")).map(drop)
+                check(r, &format!("file {f}"))?;
+                self.wait_gone(f).await
             }
             other => Err(self.unsupported(other.feature())),
         }

@@ -97,7 +97,8 @@
 //! [`UPLOAD_VISIBLE_WITHIN`] for the file to show: PrusaLink lists a new file 0.07–0.24 s
 //! after its 201, and a print started earlier gets 404. Names with `..` or other traversal
 //! are refused before sending (PrusaLink 0.8.1 writes `..%2F` names outside its storage).
-//! Accepted extensions are `gcode`, `gco` and `g`.
+//! Accepted extensions are `gcode`, `gco` and `g`. A delete likewise returns once the file is
+//! gone from the listing (about 0.12 s after PrusaLink's 204).
 //!
 //! ## Mock
 //!

@@ -356,9 +356,30 @@ async fn an_upload_can_be_printed_at_once_and_replaces_its_namesake() {
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     assert_eq!(mock.server().request_count(), before);
 
+    // A delete returns once the listing no longer shows the file (the mock, like PrusaLink,
+    // lists a deleted file a little longer).
     p.delete_file("again.gcode").await.unwrap();
+    let files = p.list_files().await.unwrap();
+    assert!(!files.iter().any(|f| f.path == "again.gcode"), "{files:?}");
     let e = p.delete_file("again.gcode").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    p.upload(Upload::from_bytes("lag.gcode", "G28\n"))
+        .await
+        .unwrap();
+    let r = reqwest::Client::new()
+        .delete(format!("{}/api/v1/files/local/lag.gcode", mock.uri()))
+        .header("X-Api-Key", MOCK_API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/files/local/lag.gcode", mock.uri()))
+        .header("X-Api-Key", MOCK_API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "still listed right after the delete");
 }
 
 #[tokio::test]

@@ -44,17 +44,26 @@ pub mod env {
 }
 
 /// 400 short moves at F3000 with small extrusions and layer markers, no heating waits: long
-/// enough to pause, resume and cancel on a virtual printer.
+/// enough to pause, resume and cancel on a virtual printer. Progress lines (`M73 P<percent>
+/// R<minutes>`, as slicers write them) every 4 moves: printers that report progress from the
+/// file (PrusaLink) then show it move on.
 pub fn slow_gcode() -> String {
     let mut g = String::from(
         "; polyprint conformance: a slow print for pause and cancel\nG21\nG90\nM83\nG28\n",
     );
+    const MOVES: u32 = 400;
     for layer in 0..8 {
         g.push_str(&format!(
             ";LAYER:{layer}\nG1 Z{:.1} F3000\n",
             0.2 * f64::from(layer + 1)
         ));
         for i in 0..50 {
+            let n = layer * 50 + i;
+            if n % 4 == 0 {
+                // 20 mm at 50 mm/s: 0.4 s a move.
+                let minutes_left = (f64::from(MOVES - n) * 0.4 / 60.0).ceil();
+                g.push_str(&format!("M73 P{} R{minutes_left}\n", n * 100 / MOVES));
+            }
             let (x, y) = if i % 2 == 0 {
                 (20, 20 + i)
             } else {

@@ -13,8 +13,9 @@
 //!   refused meanwhile; pause, resume and cancel read PRINTING until the virtual printer
 //!   settles; `axis_x`/`axis_y` absent while printing; job ids by number, 404 "Not Current
 //!   Job" for another one, 204 for an unknown job command;
-//! * an uploaded file invisible for [`UPLOAD_LAG`] (real time), 409 for an existing name
-//!   without `Overwrite: ?1`, 415 for a file that is not G-code.
+//! * an uploaded file invisible for [`UPLOAD_LAG`] (real time) and a deleted one still listed
+//!   as long, 409 for an existing name without `Overwrite: ?1`, 415 for a file that is not
+//!   G-code.
 //!
 //! Differences, on purpose: a name with a `..` segment is refused with 400 (the real 0.8.1
 //! writes it outside its storage); overwriting the file being printed answers 201 as the
@@ -50,7 +51,8 @@ pub const MOCK_PASSWORD: &str = "polyprint-mock-pass";
 pub const REALM: &str = "Administrator";
 /// How long FINISHED and STOPPED last before IDLE (PrusaLink's `PRINT_END_TIMEOUT`).
 pub const END_STATE_FOR: Duration = Duration::from_secs(11);
-/// How long an uploaded file stays invisible (real time; PrusaLink: 0.07–0.24 s).
+/// How long an uploaded file stays invisible, and a deleted one listed (real time;
+/// PrusaLink: 0.07–0.24 s and 0.12 s).
 pub const UPLOAD_LAG: Duration = Duration::from_millis(150);
 /// The storage folder's name.
 pub const STORAGE: &str = "PrusaLink gcodes";
@@ -98,6 +100,7 @@ impl PrusaLinkMock {
                 stale: false,
             },
             uploaded: Arc::default(),
+            deleted: Arc::default(),
         };
         let server = MockServer::start_on(
             move |r: &Request, p: &VirtualPrinter| dialect.respond(r, p),
@@ -222,6 +225,8 @@ struct Dialect {
     challenge: Challenge,
     /// Files uploaded lately, by path, with when: invisible until [`UPLOAD_LAG`] has passed.
     uploaded: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Files deleted lately, with when: still listed until [`UPLOAD_LAG`] has passed.
+    deleted: Arc<Mutex<HashMap<String, (Instant, SimFile)>>>,
 }
 
 /// PrusaLink's state words for the virtual printer, and whether a job shows.
@@ -410,6 +415,26 @@ impl Dialect {
         !uploaded.contains_key(name)
     }
 
+    /// The stored files as PrusaLink lists them: without the ones uploaded within
+    /// [`UPLOAD_LAG`], with the ones deleted within it.
+    fn listed(&self, view: &SimView) -> Vec<SimFile> {
+        let mut deleted = self.deleted.lock().unwrap_or_else(|p| p.into_inner());
+        deleted.retain(|_, (at, _)| at.elapsed() < UPLOAD_LAG);
+        let mut files: Vec<SimFile> = view
+            .files
+            .iter()
+            .filter(|f| self.visible(&f.name))
+            .cloned()
+            .collect();
+        for (_, f) in deleted.values() {
+            if !files.iter().any(|g| g.name == f.name) {
+                files.push(f.clone());
+            }
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        files
+    }
+
     fn respond(&self, r: &Request, printer: &VirtualPrinter) -> ResponseTemplate {
         match self.answer(r, printer) {
             Ok(t) | Err(t) => t,
@@ -497,16 +522,16 @@ impl Dialect {
         g: &mut SimGuard<'_>,
     ) -> Result<ResponseTemplate, ResponseTemplate> {
         let view = g.view();
-        let stored = |p: &str| view.files.iter().find(|f| f.name == p && self.visible(p));
+        let listed = self.listed(&view);
+        let stored = |p: &str| listed.iter().find(|f| f.name == p);
         match method {
             "GET" | "HEAD"
                 if path.is_empty()
-                    || view
-                        .files
+                    || listed
                         .iter()
                         .any(|f| f.name.starts_with(&format!("{path}/"))) =>
             {
-                Ok(ok(folder(&view, path)).insert_header("ETag", "W/\"5bf97992c5\""))
+                Ok(ok(folder(&view, &listed, path)).insert_header("ETag", "W/\"5bf97992c5\""))
             }
             "GET" | "HEAD" => {
                 let f = stored(path).ok_or_else(|| not_found(r))?;
@@ -519,7 +544,9 @@ impl Dialect {
             }
             "PUT" => self.upload(r, path, g),
             "POST" => {
-                stored(path).ok_or_else(|| not_found(r))?;
+                stored(path)
+                    .filter(|f| view.files.iter().any(|g| g.name == f.name))
+                    .ok_or_else(|| not_found(r))?;
                 let (state, _) = state_word(&view);
                 if state != "IDLE" {
                     return Err(text_error(
@@ -534,9 +561,15 @@ impl Dialect {
                 Ok(empty(204))
             }
             "DELETE" => {
-                stored(path).ok_or_else(|| not_found(r))?;
+                let file = stored(path).ok_or_else(|| not_found(r))?.clone();
                 match g.delete(path) {
-                    Ok(()) => Ok(empty(204)),
+                    Ok(()) => {
+                        self.deleted
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(path.to_string(), (Instant::now(), file));
+                        Ok(empty(204))
+                    }
                     Err(SimError::FileInUse(_)) => Err(text_error(
                         r,
                         409,
@@ -626,8 +659,8 @@ impl Dialect {
     }
 }
 
-/// A folder's listing (one level: its files and subfolders).
-fn folder(view: &SimView, path: &str) -> Value {
+/// A folder's listing (one level: its files and subfolders) of the `listed` files.
+fn folder(view: &SimView, listed: &[SimFile], path: &str) -> Value {
     let prefix = if path.is_empty() {
         String::new()
     } else {
@@ -637,7 +670,7 @@ fn folder(view: &SimView, path: &str) -> Value {
     // Subfolders in order of appearance, with the bytes under each.
     let mut folders: Vec<(String, usize)> = Vec::new();
     let mut size = 0;
-    for f in view.files.iter().filter(|f| f.name.starts_with(&prefix)) {
+    for f in listed.iter().filter(|f| f.name.starts_with(&prefix)) {
         size += f.content.len();
         let rest = &f.name[prefix.len()..];
         match rest.split_once('/') {
