@@ -270,33 +270,82 @@ pub async fn preflight(
     }
 }
 
-/// `temp`: show, or set targets.
+/// How long `temp` waits for the targets it set to show in a status.
+const TARGET_SHOWN_WITHIN: Duration = Duration::from_secs(5);
+
+/// `temp`: show, or set targets. Before sending, the heaters the printer reports are checked:
+/// a `--tool-index` it does not list is invalid input, a chamber it does not have is
+/// unsupported (nothing is sent either way; a printer that reports no heaters yet is not
+/// second-guessed). After sending, the status is read until it shows the new targets (up to
+/// 5 s: servers report targets a moment late), so the heaters shown are the ones set.
 pub async fn temp(conn: &Connected, args: &TempArgs) -> Result<Reply, CliError> {
     let mut targets: Vec<(Heater, f64)> = Vec::new();
+    let before = conn.printer.status().await?;
+    let listed: Vec<Heater> = before.heaters.iter().map(|h| h.heater).collect();
     if args.off {
-        let s = conn.printer.status().await?;
-        targets.extend(s.heaters.iter().map(|h| (h.heater, 0.0)));
+        targets.extend(listed.iter().map(|h| (*h, 0.0)));
         if targets.is_empty() {
             targets.extend([(Heater::Tool(0), 0.0), (Heater::Bed, 0.0)]);
         }
     }
     if let Some(t) = args.tool {
-        targets.push((Heater::Tool(args.tool_index), t));
+        let tool = Heater::Tool(args.tool_index);
+        let tools: Vec<String> = listed
+            .iter()
+            .filter(|h| matches!(h, Heater::Tool(_)))
+            .map(|h| h.to_string())
+            .collect();
+        if !tools.is_empty() && !listed.contains(&tool) {
+            return Err(CliError::new(
+                "invalid_argument",
+                Exit::Other,
+                format!(
+                    "invalid --tool-index: the printer reports {} only, not {tool}",
+                    tools.join(", ")
+                ),
+            ));
+        }
+        targets.push((tool, t));
     }
     if let Some(t) = args.bed {
         targets.push((Heater::Bed, t));
     }
     if let Some(t) = args.chamber {
+        if !listed.is_empty() && !listed.contains(&Heater::Chamber) {
+            return Err(CliError::new(
+                "unsupported",
+                Exit::Other,
+                format!(
+                    "unsupported: the printer reports no chamber heater (it has {})",
+                    listed
+                        .iter()
+                        .map(|h| h.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
         targets.push((Heater::Chamber, t));
     }
     let mut set = Vec::new();
-    for (heater, celsius) in targets {
-        if let Err(e) = conn.printer.set_target(heater, celsius).await {
+    for (heater, celsius) in &targets {
+        if let Err(e) = conn.printer.set_target(*heater, *celsius).await {
             return Err(offline_aware(conn, e).await);
         }
         set.push(json!({ "heater": heater, "target": celsius }));
     }
-    let s = conn.printer.status().await?;
+    let started = std::time::Instant::now();
+    let s = loop {
+        let s = conn.printer.status().await?;
+        let shown = targets.iter().all(|(heater, celsius)| {
+            s.heater(*heater)
+                .is_none_or(|h| h.target.is_some_and(|t| (t - celsius).abs() < 0.05))
+        });
+        if targets.is_empty() || shown || started.elapsed() >= TARGET_SHOWN_WITHIN {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
     let mut text = String::new();
     for t in &set {
         text.push_str(&format!(
@@ -395,13 +444,49 @@ pub async fn jobs(conn: &Connected, limit: usize) -> Result<Reply, CliError> {
     Ok(Reply::new(json!({ "jobs": jobs }), render::jobs(&jobs)))
 }
 
-/// `connect` / `disconnect`.
-pub async fn connection(conn: &Connected, on: bool) -> Result<Reply, CliError> {
-    if on {
-        act(conn, "connect", conn.printer.connect()).await
-    } else {
-        act(conn, "disconnect", conn.printer.disconnect()).await
+/// `connect`: sends the connect command, then waits up to `wait` until the printer settles
+/// (neither offline nor busy connecting: OctoPrint autodetecting a port reads "Detecting
+/// serial connection" for seconds). A printer still not settled by then is an error
+/// (exit 3), not a success.
+pub async fn connect(conn: &Connected, wait: Duration) -> Result<Reply, CliError> {
+    if let Err(e) = conn.printer.connect().await {
+        return Err(offline_aware(conn, e).await);
     }
+    let started = std::time::Instant::now();
+    loop {
+        let s = conn.printer.status().await?;
+        let settled = !matches!(s.state, PrinterState::Offline | PrinterState::Busy);
+        let waited = started.elapsed();
+        if settled || waited >= wait {
+            let data = json!({
+                "done": "connect",
+                "state": s.state,
+                "raw_state": s.raw_state,
+                "waited_s": (waited.as_secs_f64() * 10.0).round() / 10.0,
+            });
+            if !settled && !wait.is_zero() {
+                return Err(CliError::new(
+                    "not_settled",
+                    Exit::State,
+                    format!(
+                        "connect was accepted, but after {:.0} s the printer is still {} ({})",
+                        wait.as_secs_f64(),
+                        s.state,
+                        s.raw_state
+                    ),
+                )
+                .with_details(data));
+            }
+            let text = format!("connect: ok, printer {} ({})", s.state, s.raw_state);
+            return Ok(Reply::new(data, text));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// `disconnect`.
+pub async fn disconnect(conn: &Connected) -> Result<Reply, CliError> {
+    act(conn, "disconnect", conn.printer.disconnect()).await
 }
 
 /// `features`: what this printer supports, as its server says now.

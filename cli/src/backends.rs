@@ -51,6 +51,9 @@ pub fn endpoint(entry: &PrinterEntry) -> Endpoint {
         printer_id: entry.printer_id.clone(),
         ..Endpoint::default()
     };
+    for (name, value) in &entry.options {
+        endpoint = endpoint.with_option(name.clone(), value.clone());
+    }
     if let Some(speed) = entry.speed {
         endpoint = endpoint.with_option("speed", speed.to_string());
     }

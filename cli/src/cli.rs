@@ -275,8 +275,21 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
-    /// Connect the host to its printer (where the backend can).
-    Connect,
+    /// Connect the host to its printer (where the backend can), then wait until the
+    /// printer settles (not offline, not still connecting).
+    Connect {
+        /// The serial port to ask for (OctoPrint: `VIRTUAL`, `/dev/ttyACM0`); without one the
+        /// host uses its preference or autodetects, which can take a while. Also the
+        /// printer's `port` option in the configuration file.
+        #[arg(long, value_name = "PORT")]
+        port: Option<String>,
+        /// The baud rate to ask for (also the `baudrate` option in the configuration file).
+        #[arg(long, value_name = "BAUD")]
+        baudrate: Option<u32>,
+        /// Seconds to wait for the printer to settle (0: do not wait).
+        #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+        wait: f64,
+    },
     /// Disconnect the host from its printer (where the backend can).
     Disconnect,
     /// What this printer supports.
@@ -349,7 +362,7 @@ impl Command {
             Command::Gcode { .. } => "gcode",
             Command::Snapshot { .. } => "snapshot",
             Command::Jobs { .. } => "jobs",
-            Command::Connect => "connect",
+            Command::Connect { .. } => "connect",
             Command::Disconnect => "disconnect",
             Command::Features => "features",
             Command::Printers => "printers",

@@ -53,6 +53,9 @@ pub struct PrinterEntry {
     /// For `sim`: virtual seconds per real second (default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speed: Option<f64>,
+    /// Backend settings by name (OctoPrint's serial `port` and `baudrate` for `connect`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
 }
 
 impl fmt::Debug for PrinterEntry {
@@ -69,6 +72,7 @@ impl fmt::Debug for PrinterEntry {
             .field("key", &self.key.as_ref().map(|_| "***"))
             .field("printer_id", &self.printer_id)
             .field("speed", &self.speed)
+            .field("options", &self.options)
             .finish()
     }
 }

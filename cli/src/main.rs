@@ -141,7 +141,24 @@ async fn run(cli: Cli) -> Result<Reply, CliError> {
         }
         _ => {}
     }
-    let conn = ctx.connect()?;
+    let conn = match &cli.command {
+        // What `connect` asks for goes into the printer's options (OctoPrint's port and baud
+        // rate), over the configuration file's.
+        Command::Connect { port, baudrate, .. } => {
+            let mut target = ctx.target()?;
+            if let Some(p) = port {
+                target.entry.options.insert("port".into(), p.clone());
+            }
+            if let Some(b) = baudrate {
+                target
+                    .entry
+                    .options
+                    .insert("baudrate".into(), b.to_string());
+            }
+            app::open(target, ctx.global.timeout)?
+        }
+        _ => ctx.connect()?,
+    };
     match cli.command {
         Command::Status => actions::status(&conn).await,
         Command::Watch {
@@ -179,8 +196,13 @@ async fn run(cli: Cli) -> Result<Reply, CliError> {
         Command::Gcode { commands, .. } => actions::gcode(&conn, &commands).await,
         Command::Snapshot { output } => actions::snapshot(&conn, &output).await,
         Command::Jobs { limit } => actions::jobs(&conn, limit).await,
-        Command::Connect => actions::connection(&conn, true).await,
-        Command::Disconnect => actions::connection(&conn, false).await,
+        Command::Connect { wait, .. } => {
+            if !(wait.is_finite() && (0.0..=3600.0).contains(&wait)) {
+                return Err(CliError::usage("--wait must be between 0 and 3600 seconds"));
+            }
+            actions::connect(&conn, std::time::Duration::from_secs_f64(wait)).await
+        }
+        Command::Disconnect => actions::disconnect(&conn).await,
         Command::Features => actions::features(&conn).await,
         Command::Conformance { .. } => unreachable!("handled above"),
         Command::Demo { .. }

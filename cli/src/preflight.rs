@@ -139,13 +139,18 @@ pub async fn run(conn: &Connected, file: Option<FileArg>) -> Report {
                 "service_reachable",
                 format!("{} answered", info.endpoint.unwrap_or(info.backend)),
             ));
-            checks.push(if status.state == PrinterState::Offline {
+            // OctoPrint's "Offline after error" is an Error whose host has also dropped the
+            // printer: not connected either.
+            let disconnected = status.state == PrinterState::Offline
+                || (status.state == PrinterState::Error
+                    && status.raw_state.to_ascii_lowercase().contains("offline"));
+            checks.push(if disconnected {
                 Check::fail(
                     "printer_connected",
                     "offline",
                     Exit::Unreachable,
                     format!(
-                        "the service answers but its printer is offline ({})",
+                        "the service answers but its printer is not connected ({})",
                         status.raw_state
                     ),
                 )

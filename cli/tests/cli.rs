@@ -629,3 +629,76 @@ async fn watch_all_follows_every_printer_as_ndjson() {
         .iter()
         .any(|r| r.path == "/sockjs/websocket"));
 }
+
+/// `connect` names the port and baud rate it was given and waits for the printer to settle;
+/// `temp` refuses a tool the printer does not list and a chamber it lacks before sending,
+/// and shows the target it set; `preflight` fails `printer_connected` on OctoPrint's
+/// "Offline after error".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_waits_and_temp_checks_heaters_before_sending() {
+    let printer = VirtualPrinter::new();
+    printer.lock().disconnect();
+    let mock = OctoPrintMock::start(printer).await;
+    let key = mock.api_key().to_string();
+    let connect = mock_args(
+        &mock,
+        &key,
+        &["connect", "--port", "VIRTUAL", "--baudrate", "115200"],
+    );
+    let (exit, v) = doc(&run_async(connect, vec![]).await);
+    assert_eq!(exit, 0, "{v}");
+    assert_eq!(v["data"]["state"], "idle", "{v}");
+    let sent: Vec<Value> = mock
+        .server()
+        .journal()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/connection")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(
+        sent,
+        [serde_json::json!({"command": "connect", "port": "VIRTUAL", "baudrate": 115200})]
+    );
+    mock.printer().advance(std::time::Duration::from_secs(2)); // first readings
+    let posts = || {
+        mock.server()
+            .journal()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count()
+    };
+    let before = posts();
+    let temp = |rest: &[&str]| mock_args(&mock, &key, &[&["temp"], rest].concat());
+    let (exit, v) = doc(&run_async(temp(&["--tool", "200", "--tool-index", "5"]), vec![]).await);
+    assert_eq!((exit, code(&v)), (4, "invalid_argument"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("tool0"),
+        "{v}"
+    );
+    let (exit, v) = doc(&run_async(temp(&["--chamber", "40"]), vec![]).await);
+    assert_eq!((exit, code(&v)), (4, "unsupported"), "{v}");
+    assert_eq!(posts(), before, "nothing sent for either");
+    let (exit, v) = doc(&run_async(temp(&["--tool", "190"]), vec![]).await);
+    assert_eq!(exit, 0, "{v}");
+    let tool0 = v["data"]["heaters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["heater"] == serde_json::json!({"tool": 0}))
+        .cloned()
+        .unwrap();
+    assert_eq!(tool0["target"], 190.0, "{v}");
+
+    mock.printer().lock().fail("Thermal Runaway");
+    let (exit, v) = doc(&run_async(mock_args(&mock, &key, &["preflight"]), vec![]).await);
+    assert_eq!((exit, code(&v)), (1, "offline"), "{v}");
+    let checks = v["error"]["details"]["checks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let connected = checks.iter().find(|c| c["name"] == "printer_connected");
+    assert!(
+        connected.is_some_and(|c| c["verdict"] == "fail"),
+        "{checks:?}"
+    );
+}

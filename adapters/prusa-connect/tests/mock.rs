@@ -663,3 +663,87 @@ async fn printer_files_page_by_limit_and_offset() {
     assert_eq!(one["files"][0], all["files"][1]);
     assert_eq!(one["pager"]["total"], total);
 }
+
+#[tokio::test]
+async fn previews_camera_triggers_error_order_and_event_sources_are_as_captured() {
+    let (mock, p) = setup().await;
+    let c = reqwest::Client::new();
+    let token = mock.token().to_string();
+    let get = |path: String| {
+        c.get(format!("{}{path}", mock.uri()))
+            .bearer_auth(&token)
+            .send()
+    };
+
+    // Error bodies carry `message` before `code`, byte for byte as captured.
+    let r = get("/app/nowhere".into()).await.unwrap();
+    assert_eq!(
+        r.text().await.unwrap(),
+        r#"{"message":"Endpoint not found","code":"NOT_FOUND_ENDPOINT"}"#
+    );
+
+    // Every file's preview_url serves a PNG; an unknown hash is 404.
+    let uuid = mock.printer_uuid().to_string();
+    let files: Value = get(format!("/app/printers/{uuid}/files"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let preview = files["files"][0]["preview_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = get(preview).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert!(r.bytes().await.unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    let r = get(format!(
+        "/app/teams/{}/files/nope/preview",
+        polyprint_prusa_connect::mock::TEAM_ID
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 404);
+
+    // A camera can be asked for a fresh snapshot (inferred: 204), by its token.
+    mock.set_camera(true);
+    let trigger = |token: &str| {
+        c.post(format!("{}/app/cameras/{token}/snapshots", mock.uri()))
+            .bearer_auth(mock.token())
+            .send()
+    };
+    let camera_token = polyprint_prusa_connect::mock::CAMERA_TOKEN;
+    assert_eq!(trigger(camera_token).await.unwrap().status(), 204);
+    assert_eq!(trigger("not-a-camera").await.unwrap().status(), 404);
+
+    // A command that changes no state leaves no STATE_CHANGED event; one that does leaves
+    // one with the printer as its source; job records say UNKNOWN.
+    let events = || async {
+        let v: Value = get(format!("/app/printers/{uuid}/events"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["events"].as_array().cloned().unwrap_or_default()
+    };
+    let before = events().await.len();
+    p.set_target(Heater::Bed, 50.0).await.unwrap();
+    assert_eq!(
+        events().await.len(),
+        before,
+        "a heater target changes no state"
+    );
+    p.start_print(DEMO_FILE).await.unwrap();
+    let after = events().await;
+    assert_eq!(after.len(), before + 1);
+    assert!(after.iter().all(|e| e["source"] == "UNKNOWN"), "{after:?}");
+    let jobs: Value = get(format!("/app/printers/{uuid}/jobs"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jobs["jobs"][0]["source"], "UNKNOWN", "{jobs}");
+}

@@ -38,6 +38,10 @@ pub const PRINTER_UUID: &str = "11111111-2222-3333-4444-555555555555";
 pub const TEAM_ID: u64 = 1;
 /// The mock camera's id.
 pub const CAMERA_ID: u64 = 414362;
+/// The mock camera's token (what the camera itself authenticates with).
+pub const CAMERA_TOKEN: &str = "mockcameratoken00001";
+/// The preview image every file and job's `preview_url` serves (a small PNG).
+pub const PREVIEW_PNG: &[u8] = include_bytes!("../../assets/preview.png");
 
 /// An unsigned JWT whose claims are those Prusa's clients check, valid for a long time.
 pub fn make_token(jti: &str, kind: &str) -> String {
@@ -99,9 +103,10 @@ pub struct PrusaConnectMock {
     state: Arc<Mutex<State>>,
 }
 
-/// The body of an error: `{"message", "code"}`.
+/// The body of an error: `{"message", "code"}`, in that order, as the captures have it.
 pub fn error(status: u16, message: &str, code: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({ "message": message, "code": code }))
+    let body = format!(r#"{{"message":{},"code":{}}}"#, json!(message), json!(code));
+    ResponseTemplate::new(status).set_body_raw(body, "application/json")
 }
 
 fn unauthorized() -> ResponseTemplate {
@@ -113,8 +118,12 @@ fn not_found_endpoint() -> ResponseTemplate {
 }
 
 fn bad_request(message: &str, reason: &str) -> ResponseTemplate {
-    ResponseTemplate::new(400)
-        .set_body_json(json!({ "message": message, "code": "BAD_REQUEST", "reason": reason }))
+    let body = format!(
+        r#"{{"message":{},"code":"BAD_REQUEST","reason":{}}}"#,
+        json!(message),
+        json!(reason)
+    );
+    ResponseTemplate::new(400).set_body_raw(body, "application/json")
 }
 
 fn conflict(message: &str) -> ResponseTemplate {
@@ -326,7 +335,8 @@ fn job_json(
         "team_id": TEAM_ID,
         "time_printing": j.printed.as_secs(),
         "start": start,
-        "source": "CONNECT_USER",
+        // The service's job records say UNKNOWN (captured), whoever started the job.
+        "source": "UNKNOWN",
         "file": file,
     });
     if let Some(end) = j.ended_at {
@@ -574,10 +584,14 @@ fn respond(state: &Mutex<State>, req: &Request, printer: &VirtualPrinter) -> Res
             st.next_id += 1;
             let id = st.next_id;
             let after = prusa_state(&g.view(), st.ready).unwrap_or("OFFLINE");
-            st.events.push(json!({
-                "server_time": view.unix_now as f64 + 0.5, "event": "STATE_CHANGED", "source": "CONNECT_USER",
-                "command": name, "command_id": id, "state": after, "created": view.unix_now as f64 + 0.4,
-            }));
+            // Only a command that changed the state leaves a STATE_CHANGED event, with the
+            // printer as its source ("UNKNOWN" in the captures, even for a user's command).
+            if after != pre {
+                st.events.push(json!({
+                    "server_time": view.unix_now as f64 + 0.5, "event": "STATE_CHANGED", "source": "UNKNOWN",
+                    "command": name, "command_id": id, "state": after, "created": view.unix_now as f64 + 0.4,
+                }));
+            }
             ok(json!({
                 "command": { "id": id, "state": "CREATED", "command": name, "received": view.unix_now,
                              "source": "CONNECT_USER", "kwargs": kwargs },
@@ -685,6 +699,15 @@ fn respond(state: &Mutex<State>, req: &Request, printer: &VirtualPrinter) -> Res
         }
         ("GET", ["app", "printers", _, "cameras"]) => paged(cameras(&st), "cameras", &q, None),
         ("GET", ["app", "cameras"]) => paged(cameras(&st), "cameras", &q, None),
+        // Inferred, not captured: the printer SDK's `trigger_snapshot` asks the camera (by its
+        // token) for a fresh snapshot. The mock answers 204 and the next `snapshots/last` is
+        // that snapshot (the same image: the virtual printer's webcam does not change).
+        ("POST", ["app", "cameras", token, "snapshots"]) => {
+            if !st.camera || *token != CAMERA_TOKEN {
+                return error(404, "Camera not found", "NOT_FOUND_CAMERA");
+            }
+            ResponseTemplate::new(204)
+        }
         ("GET", ["app", "cameras", id, "snapshots", "last"]) => {
             if !st.camera || *id != CAMERA_ID.to_string() || prusa_state(&view, false).is_none() {
                 return error(404, "Snapshot not found", "NOT_FOUND_SNAPSHOT");
@@ -715,6 +738,20 @@ fn respond(state: &Mutex<State>, req: &Request, printer: &VirtualPrinter) -> Res
             match st.team_files.iter().find(|f| f.hash == *hash) {
                 Some(f) => ok(team_file_json(f)),
                 None => error(404, "File not found", "NOT_FOUND_FILE"),
+            }
+        }
+        ("GET", ["app", "teams", id, "files", hash, "preview"]) if *id == TEAM_ID.to_string() => {
+            let known = st.team_files.iter().any(|f| f.hash == *hash)
+                || view
+                    .files
+                    .iter()
+                    .chain(view.job.iter().map(|j| &j.file))
+                    .chain(view.history.iter().map(|j| &j.file))
+                    .any(|f| file_hash(&f.content) == *hash);
+            if known {
+                ResponseTemplate::new(200).set_body_raw(PREVIEW_PNG, "image/png")
+            } else {
+                error(404, "File not found", "NOT_FOUND_FILE")
             }
         }
         ("GET", ["app", "teams", id, "files", hash, "raw"]) if *id == TEAM_ID.to_string() => {
@@ -857,7 +894,7 @@ fn cameras(st: &State) -> Vec<Value> {
                     "resolution": { "width": 1920, "height": 1080 }, "trigger_scheme": "THIRTY_SEC" },
         "capabilities": ["trigger_scheme"],
         "features": ["SocketCom", "UploadInterval", "TimelapseEn", "GetSnapshot", "CameraName", "FwUpdate"],
-        "token": "mockcameratoken00001", "registered": true,
+        "token": CAMERA_TOKEN, "registered": true,
     })]
 }
 
