@@ -298,6 +298,37 @@ pub trait VendorMock: Send + Sync + 'static {
     }
 }
 
+/// The key paths of a JSON value (`.printer.state`; array elements merged under `[]`): what a
+/// mock-fidelity test compares between a mock's answer and a real server's, values aside.
+///
+/// ```
+/// let v = serde_json::json!({"a": {"b": 1}, "list": [{"x": 1}, {"y": 2}]});
+/// let paths: Vec<String> = polyprint::mockserver::key_paths(&v).into_iter().collect();
+/// assert_eq!(paths, [".a", ".a.b", ".list", ".list[].x", ".list[].y"]);
+/// ```
+pub fn key_paths(v: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    fn walk(v: &serde_json::Value, at: String, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let p = format!("{at}.{k}");
+                    out.insert(p.clone());
+                    walk(v, p, out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for v in a {
+                    walk(v, format!("{at}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    walk(v, String::new(), &mut out);
+    out
+}
+
 /// A running mock server: the dialect over the virtual printer, on 127.0.0.1, with a journal
 /// and fault injection. Stops when dropped.
 pub struct MockServer {

@@ -633,6 +633,16 @@ impl Transport {
         }
     }
 
+    /// The host and, when not the scheme's default, the port (`octopi.local`,
+    /// `127.0.0.1:5000`): how adapters name a printer for people.
+    pub fn host_label(&self) -> String {
+        let host = self.base.host_str().unwrap_or_default();
+        match self.base.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        }
+    }
+
     /// The base URL, without credentials.
     pub fn endpoint(&self) -> &str {
         &self.endpoint

@@ -106,14 +106,7 @@ impl OctoPrint {
     }
 
     fn from_transport(transport: Transport) -> OctoPrint {
-        let name = match reqwest::Url::parse(transport.endpoint()) {
-            Ok(u) => format!(
-                "OctoPrint at {}{}",
-                u.host_str().unwrap_or_default(),
-                u.port().map(|p| format!(":{p}")).unwrap_or_default()
-            ),
-            Err(_) => "OctoPrint".to_string(),
-        };
+        let name = format!("OctoPrint at {}", transport.host_label());
         OctoPrint {
             transport,
             name,

@@ -142,14 +142,7 @@ impl PrusaLink {
     }
 
     fn from_transport(transport: Transport) -> PrusaLink {
-        let name = match reqwest::Url::parse(transport.endpoint()) {
-            Ok(u) => format!(
-                "PrusaLink at {}{}",
-                u.host_str().unwrap_or_default(),
-                u.port().map(|p| format!(":{p}")).unwrap_or_default()
-            ),
-            Err(_) => "PrusaLink".to_string(),
-        };
+        let name = format!("PrusaLink at {}", transport.host_label());
         PrusaLink { transport, name }
     }
 
@@ -263,44 +256,28 @@ impl PrusaLink {
             .await
     }
 
-    /// Waits until a deleted file is gone from the listing (PrusaLink's file tree follows
-    /// the disk about 0.12 s late), so that a listing right after the delete does not show it.
-    async fn wait_gone(&self, name: &FileName) -> Result<()> {
+    /// Waits until a file's listing is as an upload or a delete left it: shown (`Some` with
+    /// its entry) or gone (`None`). PrusaLink's file tree follows the disk late (a new file
+    /// shows 0.07–0.24 s after its 201, a deleted one goes about 0.12 s after its 204; a
+    /// print started before gets 404). Gives up after [`UPLOAD_VISIBLE_WITHIN`] with what it
+    /// saw last, logged.
+    async fn wait_listed(&self, name: &FileName, shown: bool) -> Result<Option<FileInfo>> {
         let started = Instant::now();
         loop {
             let r = self
                 .transport
                 .send(Request::get(PrusaLink::file_path(name.as_str())))
                 .await?;
-            if r.status == 404 {
-                return Ok(());
-            }
-            if started.elapsed() >= UPLOAD_VISIBLE_WITHIN {
-                tracing::warn!(file = %name, "deleted file still listed");
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(40)).await;
-        }
-    }
-
-    /// Waits until an uploaded file shows (PrusaLink lists it 0.07–0.24 s after its 201),
-    /// so that a print started right after the upload finds it.
-    async fn wait_visible(&self, name: &FileName) -> Result<Option<FileInfo>> {
-        let started = Instant::now();
-        loop {
-            let r = self
-                .transport
-                .send(Request::get(PrusaLink::file_path(name.as_str())))
-                .await?;
-            if r.is_success() {
-                return r.json().map(Some);
-            }
-            if r.status != 404 {
-                return Err(error_for(&r, &format!("file {name}")));
-            }
-            if started.elapsed() >= UPLOAD_VISIBLE_WITHIN {
-                tracing::warn!(file = %name, "uploaded file not listed yet");
-                return Ok(None);
+            let info = match r.status {
+                404 => None,
+                _ if r.is_success() => Some(r.json::<FileInfo>()?),
+                _ => return Err(error_for(&r, &format!("file {name}"))),
+            };
+            if info.is_some() == shown || started.elapsed() >= UPLOAD_VISIBLE_WITHIN {
+                if info.is_some() != shown {
+                    tracing::warn!(file = %name, shown, "the listing has not caught up");
+                }
+                return Ok(info);
             }
             tokio::time::sleep(Duration::from_millis(40)).await;
         }
@@ -369,7 +346,7 @@ impl Backend for PrusaLink {
                     ))
                     .await?;
                 check(r, &format!("file {f}"))?;
-                self.wait_gone(f).await
+                self.wait_listed(f, false).await.map(drop)
             }
             other => Err(self.unsupported(other.feature())),
         }
@@ -412,7 +389,7 @@ impl Backend for PrusaLink {
         request.body = Body::RawUpload("text/x.gcode", Box::new(CheckedUploadBody(upload)));
         let r: Response = self.transport.send(request).await?;
         check(r, &format!("upload of {name}"))?;
-        let shown = self.wait_visible(&name).await?;
+        let shown = self.wait_listed(&name, true).await?;
         let prefix = name
             .as_str()
             .rsplit_once('/')

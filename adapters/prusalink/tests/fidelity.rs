@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use polyprint::mockserver::key_paths;
 use polyprint::sim::VirtualPrinter;
 use polyprint_prusalink::mock::{PrusaLinkMock, MOCK_API_KEY};
 use reqwest::Method;
@@ -33,29 +34,6 @@ struct Shape {
     keys: BTreeSet<String>,
     /// The first line of a text body (PrusaLink's error title).
     title: String,
-}
-
-fn keys(v: &Value) -> BTreeSet<String> {
-    fn walk(v: &Value, at: String, out: &mut BTreeSet<String>) {
-        match v {
-            Value::Object(m) => {
-                for (k, v) in m {
-                    let p = format!("{at}.{k}");
-                    out.insert(p.clone());
-                    walk(v, p, out);
-                }
-            }
-            Value::Array(a) => {
-                for v in a {
-                    walk(v, format!("{at}[]"), out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = BTreeSet::new();
-    walk(v, String::new(), &mut out);
-    out
 }
 
 impl Side {
@@ -99,7 +77,7 @@ impl Side {
             Shape {
                 status,
                 content_type,
-                keys: keys(&json),
+                keys: key_paths(&json),
                 title,
             },
             json,

@@ -2,10 +2,10 @@
 //! mock: shapes, error texts, auth, the sticky end states, the upload lag, job ids.
 #![cfg(feature = "mock")]
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
+use polyprint::mockserver::key_paths;
 use polyprint::sim::{VirtualPrinter, DEMO_FILE};
 use polyprint::transport::HttpConfig;
 use polyprint::{Error, ErrorKind, Printer, PrinterState, Upload};
@@ -36,30 +36,6 @@ fn sample(name: &str) -> (u16, String, Vec<u8>) {
         body.truncate(len);
     }
     (head["status"].as_u64().unwrap() as u16, ct, body)
-}
-
-/// The key paths of a JSON value (array elements merged under `[]`).
-fn keys(v: &Value) -> BTreeSet<String> {
-    fn walk(v: &Value, at: String, out: &mut BTreeSet<String>) {
-        match v {
-            Value::Object(m) => {
-                for (k, v) in m {
-                    let p = format!("{at}.{k}");
-                    out.insert(p.clone());
-                    walk(v, p, out);
-                }
-            }
-            Value::Array(a) => {
-                for v in a {
-                    walk(v, format!("{at}[]"), out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = BTreeSet::new();
-    walk(v, String::new(), &mut out);
-    out
 }
 
 async fn raw(
@@ -108,9 +84,9 @@ async fn same_but(mock: &PrusaLinkMock, path: &str, sample_name: &str, extra: &[
     if want_ct.starts_with("application/json") {
         let got: Value = serde_json::from_slice(&body).unwrap();
         let want: Value = serde_json::from_slice(&want_body).unwrap();
-        let mut got = keys(&got);
+        let mut got = key_paths(&got);
         got.retain(|k| !extra.contains(&k.as_str()));
-        assert_eq!(got, keys(&want), "{sample_name}: keys");
+        assert_eq!(got, key_paths(&want), "{sample_name}: keys");
     }
 }
 
