@@ -9,7 +9,7 @@
 //!
 //! Only MD5 and MD5-sess with `qop=auth` (or no qop) are implemented: the algorithms the
 //! servers polyprint speaks to ask for. A challenge for another algorithm (SHA-256) or for
-//! `auth-int` alone is refused with a clear [`Error::Auth`](crate::Error::Auth).
+//! `auth-int` alone is refused with a clear [`Error::Auth`].
 //!
 //! ```
 //! use polyprint::digest::{Challenge, Answer};

@@ -124,7 +124,7 @@ pub enum Fault {
     /// close frame (a lost connection), and new ones are closed as they come, until cleared.
     SocketsDown,
     /// Every request is answered as the dialect answers a bad credential, until cleared.
-    /// The dialect decides what that is; see [`MockServer::auth_failure`].
+    /// The dialect decides what that is; see the `auth_failure` given to [`MockServer::start`].
     ExpiredAuth,
 }
 

@@ -4,7 +4,7 @@
 //!
 //! The upgrade request is journaled like any request and takes the next queued read fault:
 //! a status fault answers the handshake with that status, a hang holds it, any other fault
-//! closes the connection. [`Fault::SocketsDown`](crate::mockserver::Fault::SocketsDown)
+//! closes the connection. [`Fault::SocketsDown`]
 //! closes every open socket at once (no close frame: a lost connection) and closes new ones
 //! until the faults are cleared.
 

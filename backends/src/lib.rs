@@ -24,6 +24,7 @@
 //!
 //! Adding a backend to the project is its crate and one line in [`REGISTRY`].
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 use std::sync::Arc;

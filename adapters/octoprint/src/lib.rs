@@ -103,6 +103,7 @@
 //! With the `mock` feature, [`mock::OctoPrintMock`] serves the virtual printer the way
 //! OctoPrint 1.11.8 does.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod client;

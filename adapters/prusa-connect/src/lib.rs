@@ -20,6 +20,7 @@
 //! With the `mock` feature, [`mock::PrusaConnectMock`] serves a virtual printer in Prusa
 //! Connect's dialect on 127.0.0.1.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod adapter;

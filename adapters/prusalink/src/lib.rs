@@ -105,6 +105,7 @@
 //! With the `mock` feature, [`mock::PrusaLinkMock`] serves the virtual printer the way the
 //! 0.8.1 daemon does.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod client;

@@ -113,7 +113,7 @@ impl LiveHarness {
         self
     }
 
-    /// The harness the environment names ([`env`]), with its backend found in `registry`;
+    /// The harness the environment names ([`env`](mod@env)), with its backend found in `registry`;
     /// `Ok(None)` when [`env::BACKEND`] is not set.
     pub fn from_env(registry: &[&'static Descriptor]) -> Result<Option<LiveHarness>, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());

@@ -217,7 +217,7 @@ impl SocketDialect for Socket {
                         sent += 1;
                         let view = printer.view();
                         let now = readings(&view);
-                        let temps = if sent % TEMPS_EVERY == 0 || now != last {
+                        let temps = if sent.is_multiple_of(TEMPS_EVERY) || now != last {
                             last = now;
                             temps_of(&last)
                         } else {
