@@ -37,6 +37,9 @@ pub(crate) enum Scenario {
     OctoShared,
     /// All OctoPrint, each with its own client.
     OctoOwn,
+    /// All of one network backend (by registry name), over one shared client: what one
+    /// printer of that backend keeps in memory.
+    Only(&'static str),
 }
 
 /// The backends of the mixed fleet: every backend in the registry that is reached over HTTP.
@@ -49,18 +52,24 @@ fn mixed_backends() -> Vec<&'static Descriptor> {
 }
 
 impl Scenario {
-    const ALL: [Scenario; 3] = [Scenario::Mixed, Scenario::OctoShared, Scenario::OctoOwn];
+    /// Every scenario: the three fleets, then each network backend alone.
+    fn all() -> Vec<Scenario> {
+        let mut all = vec![Scenario::Mixed, Scenario::OctoShared, Scenario::OctoOwn];
+        all.extend(mixed_backends().iter().map(|d| Scenario::Only(d.name())));
+        all
+    }
 
-    fn name(self) -> &'static str {
+    fn name(self) -> String {
         match self {
-            Scenario::Mixed => "mixed",
-            Scenario::OctoShared => "octoprint-shared",
-            Scenario::OctoOwn => "octoprint-own",
+            Scenario::Mixed => "mixed".into(),
+            Scenario::OctoShared => "octoprint-shared".into(),
+            Scenario::OctoOwn => "octoprint-own".into(),
+            Scenario::Only(backend) => format!("only-{backend}"),
         }
     }
 
     fn parse(s: &str) -> Option<Scenario> {
-        Scenario::ALL.into_iter().find(|x| x.name() == s)
+        Scenario::all().into_iter().find(|x| x.name() == s)
     }
 
     fn label(self) -> String {
@@ -76,6 +85,7 @@ impl Scenario {
             }
             Scenario::OctoShared => "1,000 OctoPrint, one shared client".into(),
             Scenario::OctoOwn => "1,000 OctoPrint, one client each".into(),
+            Scenario::Only(backend) => format!("1,000 {backend}, one shared client"),
         }
     }
 }
@@ -104,6 +114,7 @@ pub(crate) fn build_fleet(
             Scenario::Mixed => (mixed[i % mixed.len()], &shared),
             Scenario::OctoShared => (octoprint, &shared),
             Scenario::OctoOwn => (octoprint, &own),
+            Scenario::Only(name) => (polyprint_backends::find(name)?, &shared),
         };
         // A number is a printer id every backend takes (the bench server answers any).
         let mut endpoint = Endpoint::new(base, "bench-key");
@@ -149,6 +160,7 @@ pub fn child_main(args: &[String]) -> Result<(), String> {
     raise_nofile_limit();
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let result = rt.block_on(async {
+        let rss_before = proc_status_kib("VmRSS");
         let t = Instant::now();
         let fleet = build_fleet(scenario, &ports).map_err(|e| e.to_string())?;
         let setup = t.elapsed();
@@ -166,6 +178,9 @@ pub fn child_main(args: &[String]) -> Result<(), String> {
             "sweeps_ms": walls,
             "cpu_us_per_status": cpu.as_secs_f64() * 1e6 / (sweeps * PRINTERS) as f64,
             "hwm_kib": proc_status_kib("VmHWM"),
+            // What the fleet keeps once its sweeps are over, per printer.
+            "kept_bytes_per_printer": proc_status_kib("VmRSS").saturating_sub(rss_before) * 1024
+                / PRINTERS as u64,
             "sockets": open_sockets(),
             "errors": errors.len(),
             "first_error": errors.first(),
@@ -183,7 +198,9 @@ pub fn run(quick: bool) -> Table {
          as `http://127.0.0.1:PORT/p17/`), polled with `buffer_unordered(64)`. Each row is a \
          fresh child process: sweep wall time (median of the timed sweeps after one warm-up \
          sweep), client CPU per status (user+sys), peak RSS of the whole process (`VmHWM`), and \
-         the sockets it holds open after the sweeps. The goal applies to the mixed fleet.",
+         what it still holds after the sweeps per printer (`VmRSS` after minus before building \
+         the fleet, over 1,000), and the sockets it holds open. The goal applies to the mixed \
+         fleet.",
         &[
             "fleet",
             "set-up",
@@ -191,6 +208,7 @@ pub fn run(quick: bool) -> Table {
             "sweeps",
             "CPU / status",
             "peak RSS",
+            "kept / printer",
             "open sockets",
             "errors",
         ],
@@ -205,15 +223,15 @@ pub fn run(quick: bool) -> Table {
     };
     let ports: Vec<String> = server.ports.iter().map(u16::to_string).collect();
     let sweeps = if quick { 2 } else { 9 };
-    let scenarios: &[Scenario] = if quick {
-        &[Scenario::Mixed]
+    let scenarios: Vec<Scenario> = if quick {
+        vec![Scenario::Mixed]
     } else {
-        &Scenario::ALL
+        Scenario::all()
     };
-    for &scenario in scenarios {
+    for scenario in scenarios {
         let args = vec![
             "fleet-child".to_string(),
-            scenario.name().to_string(),
+            scenario.name(),
             sweeps.to_string(),
             ports.join(","),
         ];
@@ -252,6 +270,7 @@ pub fn run(quick: bool) -> Table {
                 + " ms",
             format!("{:.0} µs", v["cpu_us_per_status"].as_f64().unwrap_or(0.0)),
             fmt_kib(hwm),
+            format!("{} B", v["kept_bytes_per_printer"].as_u64().unwrap_or(0)),
             v["sockets"].to_string(),
             errors.to_string(),
         ]);

@@ -37,6 +37,8 @@ pub const OCTOPRINT_SAMPLES: &str = "octoprint/tests/fixtures/samples/octoprint"
 pub const OBICO_SAMPLES: &str = "obico/tests/fixtures/samples/obico";
 /// Prusa Connect's samples, relative to [`samples_dir`].
 pub const PRUSA_CONNECT_SAMPLES: &str = "prusa-connect/tests/fixtures/samples/prusa-connect";
+/// PrusaLink's recordings: line 1 is the status and headers, the body follows.
+pub const PRUSALINK_SAMPLES: &str = "prusalink/tests/fixtures/samples/prusalink";
 
 /// A complete canned JSON response, head and body.
 fn response(status: u16, reason: &str, body: &[u8]) -> Bytes {
@@ -104,6 +106,16 @@ impl Routes {
         };
         let ok = |rel: &str| read(rel).map(|b| response(200, "OK", &b));
         let octo = |name: &str| format!("{OCTOPRINT_SAMPLES}/{name}");
+        // A recording's body: everything after its first line.
+        let body_of = |rel: &str| {
+            read(&format!("{PRUSALINK_SAMPLES}/{rel}")).map(|b| {
+                let start = b
+                    .iter()
+                    .position(|c| *c == b'\n')
+                    .map_or(b.len(), |i| i + 1);
+                response(200, "OK", &b[start..])
+            })
+        };
         let prusa = |rel: &str| format!("{PRUSA_CONNECT_SAMPLES}/{rel}");
         Ok(Routes {
             by_suffix: vec![
@@ -114,6 +126,9 @@ impl Routes {
                 ("/api/connection", ok(&octo("connection_printing.json"))?),
                 ("/api/settings", ok(&octo("settings.json"))?),
                 ("/api/files", ok(&octo("files_list_recursive.json"))?),
+                // PrusaLink.
+                ("/api/v1/status", body_of("status_printing.json")?),
+                ("/api/v1/job", body_of("job_printing.json")?),
                 (
                     "/api/v1/version/",
                     response(200, "OK", br#"{"version":"bench"}"#),
@@ -430,6 +445,8 @@ mod tests {
         assert!(body("GET", "/app/printers/1111-22/supported-commands").contains("commands"));
         assert!(body("GET", "/app/printers/1111-22/cameras?limit=5").contains("cameras"));
         assert!(body("GET", "/p3/octoeverywhere-command-api/status").contains("JobStatus"));
+        assert!(body("GET", "/p3/api/v1/status").contains("PRINTING"));
+        assert!(body("GET", "/p3/api/v1/job").contains("time_printing"));
         assert!(body("GET", "/octoeverywhere-command-api/status").contains("text/json"));
         assert!(body("POST", "/p3/api/files/local").starts_with("HTTP/1.1 201"));
         assert!(body("GET", "/nope").starts_with("HTTP/1.1 404"));

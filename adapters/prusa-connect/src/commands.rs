@@ -4,20 +4,46 @@
 //! The list is per printer and per firmware and may name a command twice (`CANCEL_OBJECT`,
 //! with and without a G-code template); the first definition is used.
 
+use std::sync::{Arc, Mutex, Weak};
+
 use polyprint::{Error, Feature, Features, Limits, Result};
 use serde_json::{Map, Value};
 
 use crate::wire::CommandDefinition;
 
 /// The commands one printer supports, as its supported-commands list says.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Printers of one model and firmware have the same list (48 definitions, about 49 KiB
+/// decoded), so identical lists are shared: a fleet of a thousand printers holds one copy per
+/// distinct list, not one per printer. Cloning is a reference count.
+#[derive(Clone, Debug, PartialEq)]
 pub struct CommandSet {
-    defs: Vec<CommandDefinition>,
+    defs: Arc<[CommandDefinition]>,
 }
 
+impl Default for CommandSet {
+    fn default() -> Self {
+        CommandSet::new(Vec::new())
+    }
+}
+
+/// Every distinct definition list alive in this process.
+static INTERNED: Mutex<Vec<Weak<[CommandDefinition]>>> = Mutex::new(Vec::new());
+
 impl CommandSet {
-    /// Wraps the definitions.
+    /// Wraps the definitions, sharing them with any printer that has the same list.
     pub fn new(defs: Vec<CommandDefinition>) -> CommandSet {
+        let mut interned = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
+        interned.retain(|w| w.strong_count() > 0);
+        if let Some(shared) = interned
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|d| **d == *defs)
+        {
+            return CommandSet { defs: shared };
+        }
+        let defs: Arc<[CommandDefinition]> = defs.into();
+        interned.push(Arc::downgrade(&defs));
         CommandSet { defs }
     }
 
@@ -200,6 +226,20 @@ mod tests {
 
     fn kw(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn identical_lists_are_one_copy_and_a_dropped_one_is_forgotten() {
+        let (a, b) = (set(), set());
+        assert!(Arc::ptr_eq(&a.defs, &b.defs), "the same list is shared");
+        let mut other = a.definitions().to_vec();
+        other.pop();
+        let c = CommandSet::new(other);
+        assert!(!Arc::ptr_eq(&a.defs, &c.defs), "another list is its own");
+        assert_eq!(c.definitions().len(), 1);
+        let weak = Arc::downgrade(&c.defs);
+        drop(c);
+        assert!(weak.upgrade().is_none(), "no printer holds it: freed");
     }
 
     #[test]
