@@ -2,7 +2,8 @@
 //! `cargo test -p polyprint-conformance lifecycle` runs just those and cargo's own filters,
 //! `--list`, `--exact` and `--test-threads` work. Independent cases run in parallel, each on
 //! a fresh target. A case the target cannot run (a feature it lacks, control a live server
-//! does not give) is listed as ignored; a case that finds out only while running that it
+//! does not give) is listed as ignored, with the reason as its kind (`test [not run: needs mock
+//! control] octoprint-live::status.paused ... ignored`); a case that finds out only while running that it
 //! cannot apply (a state the backend has no word for) passes, with a `skipped …` line on
 //! stderr. [`crate::run_suite`] gives the same outcomes as a case × target table.
 //!
@@ -141,6 +142,7 @@ pub fn trials(harnesses: Vec<Arc<dyn Harness>>, options: RunOptions) -> Vec<Tria
             let harness = harness.clone();
             let options = options.clone();
             let gated = why.is_some();
+            let reason = why.clone();
             let test_name = format!("{name}::{}", case.name);
             let trial = Trial::test(test_name, move || {
                 if gated {
@@ -158,6 +160,11 @@ pub fn trials(harnesses: Vec<Arc<dyn Harness>>, options: RunOptions) -> Vec<Tria
                     }
                 }
             });
+            // An ignored case says why in the listing: `test [not run: needs mock control] …`.
+            let trial = match reason {
+                Some(why) => trial.with_kind(format!("not run: {why}")),
+                None => trial,
+            };
             out.push(trial.with_ignored_flag(gated));
         }
     }
