@@ -12,6 +12,58 @@ use crate::feature::Feature;
 /// `Result` with polyprint's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The error a polyprint [`Error`] came from (an I/O, TLS, HTTP or JSON error), for
+/// applications that look past the kind: [`std::error::Error::source`] returns it, and
+/// `downcast_ref` finds, say, the [`std::io::Error`] of a refused connection. It carries no
+/// credential: request URLs are stripped from HTTP errors before they are kept, and headers
+/// are never part of them. Cloning is a reference count.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use polyprint::transport::{Auth, HttpConfig, Request, Transport};
+///
+/// let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+/// let t = Transport::new(&format!("http://{closed}"), Auth::None, HttpConfig::default()).unwrap();
+/// let err = t.send(Request::get("x")).await.unwrap_err();
+/// let mut source = std::error::Error::source(&err);
+/// let mut refused = false;
+/// while let Some(e) = source {
+///     refused |= e.downcast_ref::<std::io::Error>()
+///         .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
+///     source = e.source();
+/// }
+/// assert!(refused, "{err}");
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Cause(std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl Cause {
+    /// Keeps `error` as a cause.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Cause {
+        Cause(std::sync::Arc::new(error))
+    }
+}
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // The kept error itself is the next link, so that `downcast_ref` finds it.
+        Some(self.0.as_ref())
+    }
+}
+
 /// What went wrong, in terms an application can act on.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -65,6 +117,10 @@ pub enum Error {
         endpoint: String,
         /// What the network stack said.
         message: String,
+        /// The underlying error (I/O, TLS, DNS, HTTP), when there is one:
+        /// [`std::error::Error::source`] returns it.
+        #[source]
+        cause: Option<Cause>,
     },
     /// The service did not answer in time.
     #[error("{endpoint} did not answer within {} ms", after.as_millis())]
@@ -79,6 +135,9 @@ pub enum Error {
     Protocol {
         /// What was wrong, with a short, secret-free snippet of the body.
         message: String,
+        /// The underlying error (a JSON decoder's, an HTTP parser's), when there is one.
+        #[source]
+        cause: Option<Cause>,
     },
     /// Any other error status from the server.
     #[error("server error {status}: {message}")]
@@ -249,16 +308,22 @@ impl Error {
                 message: clean(message),
             },
             Error::RateLimited { retry_after } => Error::RateLimited { retry_after },
-            Error::Unreachable { endpoint, message } => Error::Unreachable {
+            Error::Unreachable {
+                endpoint,
+                message,
+                cause,
+            } => Error::Unreachable {
                 endpoint: clean(endpoint),
                 message: clean(message),
+                cause,
             },
             Error::Timeout { endpoint, after } => Error::Timeout {
                 endpoint: clean(endpoint),
                 after,
             },
-            Error::Protocol { message } => Error::Protocol {
+            Error::Protocol { message, cause } => Error::Protocol {
                 message: clean(message),
+                cause,
             },
             Error::Api { status, message } => Error::Api {
                 status,
@@ -295,10 +360,32 @@ impl Error {
         }
     }
 
-    /// Shorthand for [`Error::Protocol`].
+    /// Shorthand for [`Error::Protocol`], without a cause.
     pub fn protocol(message: impl Into<String>) -> Self {
         Error::Protocol {
             message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// [`Error::Protocol`] with the error it came from.
+    pub fn protocol_from(
+        message: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Protocol {
+            message: message.into(),
+            cause: Some(Cause::new(cause)),
+        }
+    }
+
+    /// [`Error::Unreachable`]: `endpoint` (without credentials) could not be reached, as
+    /// `message` says, without a cause.
+    pub fn unreachable(endpoint: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Unreachable {
+            endpoint: endpoint.into(),
+            message: message.into(),
+            cause: None,
         }
     }
 
@@ -358,13 +445,7 @@ mod tests {
                 },
                 true,
             ),
-            (
-                Error::Unreachable {
-                    endpoint: "x".into(),
-                    message: "refused".into(),
-                },
-                true,
-            ),
+            (Error::unreachable("x", "refused"), true),
             (Error::RateLimited { retry_after: None }, true),
             (Error::protocol("bad json"), false),
             (Error::invalid("file name", "empty"), false),

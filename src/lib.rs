@@ -49,7 +49,7 @@ pub mod validate;
 pub mod watch;
 
 pub use descriptor::{Descriptor, Endpoint};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Cause, Error, ErrorKind, Result};
 pub use feature::{Feature, Features};
 /// Re-exported under `mock` so an application's tests use the same mockall version.
 #[cfg(feature = "mock")]

@@ -128,6 +128,7 @@ fn handshake_error(e: tungstenite::Error, endpoint: &str) -> Error {
         tungstenite::Error::Io(io) => Error::Unreachable {
             endpoint: endpoint.to_string(),
             message: io.to_string(),
+            cause: Some(crate::error::Cause::new(io)),
         },
         other => stream_error(other, endpoint),
     }
@@ -138,26 +139,22 @@ fn stream_error(e: tungstenite::Error, endpoint: &str) -> Error {
         tungstenite::Error::Io(io) => Error::Unreachable {
             endpoint: endpoint.to_string(),
             message: format!("the push channel broke: {io}"),
+            cause: Some(crate::error::Cause::new(io)),
         },
         tungstenite::Error::ConnectionClosed
         | tungstenite::Error::AlreadyClosed
         | tungstenite::Error::Protocol(
             tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
         ) => closed(endpoint),
-        tungstenite::Error::Capacity(c) => Error::Protocol {
-            message: format!("the push channel sent too much: {c}"),
-        },
-        other => Error::Protocol {
-            message: format!("the push channel: {other}"),
-        },
+        tungstenite::Error::Capacity(c) => {
+            Error::protocol(format!("the push channel sent too much: {c}"))
+        }
+        other => Error::protocol(format!("the push channel: {other}")),
     }
 }
 
 fn closed(endpoint: &str) -> Error {
-    Error::Unreachable {
-        endpoint: endpoint.to_string(),
-        message: "the push channel was closed".into(),
-    }
+    Error::unreachable(endpoint, "the push channel was closed")
 }
 
 impl Socket {
@@ -177,8 +174,11 @@ impl Socket {
     /// is not `T` is [`Error::Protocol`] (the channel stays usable).
     pub async fn next_json<T: DeserializeOwned>(&mut self) -> Result<T> {
         let bytes = self.next_message().await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Protocol {
-            message: format!("undecodable push message ({e}): {}", snippet(&bytes)),
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::protocol_from(
+                format!("undecodable push message ({e}): {}", snippet(&bytes)),
+                e,
+            )
         })
     }
 

@@ -336,11 +336,14 @@ impl Response {
     /// Decodes the body as JSON, or explains why not with a short snippet.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            Error::protocol(format!(
-                "HTTP {} body is not the JSON expected ({e}): {}",
-                self.status,
-                self.snippet()
-            ))
+            Error::protocol_from(
+                format!(
+                    "HTTP {} body is not the JSON expected ({e}): {}",
+                    self.status,
+                    self.snippet()
+                ),
+                e,
+            )
         })
     }
 
@@ -1009,9 +1012,13 @@ impl Transport {
                 after: timeout,
             }
         } else if e.is_body() || e.is_decode() || not_http(&e) {
-            Error::protocol(message)
+            Error::protocol_from(message, e)
         } else {
-            Error::Unreachable { endpoint, message }
+            Error::Unreachable {
+                endpoint,
+                message,
+                cause: Some(crate::error::Cause::new(e)),
+            }
         }
     }
 }
@@ -1151,6 +1158,22 @@ mod tests {
             },
             ..HttpConfig::default()
         }
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_keeps_the_decoder_error_as_its_cause() {
+        let r = Response {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(b"{nope"),
+        };
+        let e = r.json::<serde_json::Value>().unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Protocol);
+        let cause = std::error::Error::source(&e).expect("a cause");
+        let json = cause
+            .source()
+            .and_then(|c| c.downcast_ref::<serde_json::Error>());
+        assert!(json.is_some_and(|j| j.is_syntax()), "{cause:?}");
     }
 
     #[test]

@@ -470,10 +470,10 @@ async fn follow(printer: &Arc<dyn Printer>, mut feed: StatusFeed, emit: &mut Emi
             Some(Ok(status)) => emit.status(status),
             Some(Err(e)) => return emit.error(e),
             None => {
-                return emit.error(Error::Unreachable {
-                    endpoint: shown_endpoint(printer.as_ref()),
-                    message: "the push channel was closed".into(),
-                });
+                return emit.error(Error::unreachable(
+                    shown_endpoint(printer.as_ref()),
+                    "the push channel was closed",
+                ));
             }
         }
     }
@@ -736,10 +736,7 @@ mod tests {
         }
         async fn read_status(&self) -> Result<PrinterStatus> {
             if self.down.load(Ordering::SeqCst) {
-                return Err(Error::Unreachable {
-                    endpoint: "wrapped".into(),
-                    message: "down".into(),
-                });
+                return Err(Error::unreachable("wrapped", "down"));
             }
             crate::Backend::read_status(&self.inner).await
         }
@@ -748,10 +745,12 @@ mod tests {
             crate::Backend::run(&self.inner, command).await
         }
         async fn open_feed(&self) -> Result<StatusFeed> {
-            let rx = self.feeds.lock().unwrap().pop().ok_or(Error::Unreachable {
-                endpoint: "wrapped".into(),
-                message: "no feed offered".into(),
-            })?;
+            let rx = self
+                .feeds
+                .lock()
+                .unwrap()
+                .pop()
+                .ok_or(Error::unreachable("wrapped", "no feed offered"))?;
             Ok(tokio_stream_of(rx))
         }
         fn commands(&self) -> Option<Commands> {

@@ -226,10 +226,7 @@ mod tests {
     fn exit_codes_follow_the_error_kind() {
         let table: Vec<(Error, Exit)> = vec![
             (
-                Error::Unreachable {
-                    endpoint: "http://127.0.0.1:1/".into(),
-                    message: "refused".into(),
-                },
+                Error::unreachable("http://127.0.0.1:1/", "refused"),
                 Exit::Unreachable,
             ),
             (

@@ -70,9 +70,8 @@ pub fn service_error(
     retry_after: Option<Duration>,
     app_id: Option<&str>,
 ) -> Error {
-    let unreachable = |message: &str| Error::Unreachable {
-        endpoint: endpoint.to_string(),
-        message: format!("{message} (OctoEverywhere {status})"),
+    let unreachable = |message: &str| {
+        Error::unreachable(endpoint, format!("{message} (OctoEverywhere {status})"))
     };
     let auth = |message: String| Error::Auth {
         message: format!("{message} (OctoEverywhere {status})"),

@@ -82,8 +82,8 @@ enum Message {
 fn classify(message: Map<String, Value>) -> Result<Message> {
     let body = message.get("current").or_else(|| message.get("history"));
     if let Some(body) = body {
-        let state = serde_json::from_value(body.clone()).map_err(|e| Error::Protocol {
-            message: format!("undecodable OctoPrint push state: {e}"),
+        let state = serde_json::from_value(body.clone()).map_err(|e| {
+            Error::protocol_from(format!("undecodable OctoPrint push state: {e}"), e)
         })?;
         return Ok(Message::State(Box::new(state)));
     }
