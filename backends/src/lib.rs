@@ -10,7 +10,7 @@
 //! use polyprint::{Endpoint, Printer, PrinterState};
 //!
 //! // Any backend by name: "octoprint", "prusa-connect", "obico", "octoeverywhere",
-//! // "prusalink", "sim".
+//! // "prusalink", "moonraker", "sim".
 //! // An OctoPrint would be:
 //! //   polyprint_backends::open("octoprint", &Endpoint::new("http://octopi.local", key))?
 //! let printer = polyprint_backends::open("sim", &Endpoint::default())?;
@@ -33,6 +33,8 @@ use polyprint::transport::HttpConfig;
 use polyprint::{Descriptor, Endpoint, Error, Printer, Result};
 
 pub use polyprint;
+#[cfg(feature = "moonraker")]
+pub use polyprint_moonraker as moonraker;
 #[cfg(feature = "obico")]
 pub use polyprint_obico as obico;
 #[cfg(feature = "octoeverywhere")]
@@ -57,6 +59,8 @@ pub static REGISTRY: &[&Descriptor] = &[
     &polyprint_octoeverywhere::DESCRIPTOR,
     #[cfg(feature = "prusalink")]
     &polyprint_prusalink::DESCRIPTOR,
+    #[cfg(feature = "moonraker")]
+    &polyprint_moonraker::DESCRIPTOR,
 ];
 
 /// The backend called `name`, or [`Error::InvalidArgument`] naming the ones this build has.

@@ -37,6 +37,8 @@ pub const OCTOPRINT_SAMPLES: &str = "octoprint/tests/fixtures/samples/octoprint"
 pub const OBICO_SAMPLES: &str = "obico/tests/fixtures/samples/obico";
 /// Prusa Connect's samples, relative to [`samples_dir`].
 pub const PRUSA_CONNECT_SAMPLES: &str = "prusa-connect/tests/fixtures/samples/prusa-connect";
+/// Moonraker's recordings (bodies as sent), relative to [`samples_dir`].
+pub const MOONRAKER_SAMPLES: &str = "moonraker/tests/fixtures/samples/moonraker";
 /// PrusaLink's recordings: line 1 is the status and headers, the body follows.
 pub const PRUSALINK_SAMPLES: &str = "prusalink/tests/fixtures/samples/prusalink";
 
@@ -126,6 +128,15 @@ impl Routes {
                 ("/api/connection", ok(&octo("connection_printing.json"))?),
                 ("/api/settings", ok(&octo("settings.json"))?),
                 ("/api/files", ok(&octo("files_list_recursive.json"))?),
+                // Moonraker (Klipper).
+                (
+                    "/server/info",
+                    ok(&format!("{MOONRAKER_SAMPLES}/server_info.json"))?,
+                ),
+                (
+                    "/printer/objects/query",
+                    ok(&format!("{MOONRAKER_SAMPLES}/objects_query_printing.json"))?,
+                ),
                 // PrusaLink.
                 ("/api/v1/status", body_of("status_printing.json")?),
                 ("/api/v1/job", body_of("job_printing.json")?),
@@ -446,6 +457,8 @@ mod tests {
         assert!(body("GET", "/app/printers/1111-22/cameras?limit=5").contains("cameras"));
         assert!(body("GET", "/p3/octoeverywhere-command-api/status").contains("JobStatus"));
         assert!(body("GET", "/p3/api/v1/status").contains("PRINTING"));
+        assert!(body("GET", "/p3/server/info").contains("klippy_state"));
+        assert!(body("GET", "/p3/printer/objects/query?webhooks").contains("print_stats"));
         assert!(body("GET", "/p3/api/v1/job").contains("time_printing"));
         assert!(body("GET", "/octoeverywhere-command-api/status").contains("text/json"));
         assert!(body("POST", "/p3/api/files/local").starts_with("HTTP/1.1 201"));

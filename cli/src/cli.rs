@@ -42,7 +42,7 @@ Configuration (highest precedence first):
 
   default = \"mk4\"
   [printers.mk4]
-  backend = \"prusa-connect\"      # octoprint | prusa-connect | obico | sim
+  backend = \"prusa-connect\"      # a name this build does not know is refused with the list
   url = \"https://connect.prusa3d.com\"
   token = \"...\"                  # `key` and `token` are the same field
   printer_uuid = \"...\"           # `printer_id`, `uuid` and `printer_uuid` are the same field
@@ -52,7 +52,8 @@ gets a fresh one, so it keeps no state from one command to the next.
 
 Start here: `polyprint demo` needs no configuration and no printer.";
 
-/// Watch and drive 3D printers behind OctoPrint, Prusa Connect, Obico, or a virtual printer.
+/// Watch and drive 3D printers behind OctoPrint, Moonraker, Prusa Connect, PrusaLink, Obico,
+/// OctoEverywhere, or a virtual printer.
 #[derive(Debug, Parser)]
 #[command(name = "polyprint", version, about, after_long_help = AFTER_HELP)]
 #[command(

@@ -43,13 +43,18 @@ pub mod env {
     pub const OPTIONS: &str = "POLYPRINT_LIVE_OPTIONS";
 }
 
-/// 400 short moves at F3000 with small extrusions and layer markers, no heating waits: long
-/// enough to pause, resume and cancel on a virtual printer. Progress lines (`M73 P<percent>
-/// R<minutes>`, as slicers write them) every 4 moves: printers that report progress from the
-/// file (PrusaLink) then show it move on.
+/// 400 short moves at F3000 with layer markers, no heating and no extrusion (Klipper refuses
+/// to extrude below `min_extrude_temp`): long enough to pause, resume and cancel on a
+/// virtual printer. Progress lines (`M73 P<percent> R<minutes>`, as slicers write them) every
+/// 4 moves, so printers that report progress from the file (PrusaLink) show it move on; two
+/// objects (`EXCLUDE_OBJECT_DEFINE`, as slicers label them for Klipper), so one can be
+/// cancelled. Other printers answer `ok` to the lines they do not know.
 pub fn slow_gcode() -> String {
     let mut g = String::from(
-        "; polyprint conformance: a slow print for pause and cancel\nG21\nG90\nM83\nG28\n",
+        "; polyprint conformance: a slow print for pause and cancel\n\
+         EXCLUDE_OBJECT_DEFINE NAME=part_0 CENTER=30,32 POLYGON=[[20,20],[40,20],[40,45],[20,45]]\n\
+         EXCLUDE_OBJECT_DEFINE NAME=part_1 CENTER=30,57 POLYGON=[[20,45],[40,45],[40,70],[20,70]]\n\
+         G21\nG90\nG28\n",
     );
     const MOVES: u32 = 400;
     for layer in 0..8 {
@@ -59,6 +64,10 @@ pub fn slow_gcode() -> String {
         ));
         for i in 0..50 {
             let n = layer * 50 + i;
+            // Moves 0-24 of a layer draw part 0, 25-49 part 1.
+            if i % 25 == 0 {
+                g.push_str(&format!("EXCLUDE_OBJECT_START NAME=part_{}\n", i / 25));
+            }
             if n % 4 == 0 {
                 // 20 mm at 50 mm/s: 0.4 s a move.
                 let minutes_left = (f64::from(MOVES - n) * 0.4 / 60.0).ceil();
@@ -69,7 +78,10 @@ pub fn slow_gcode() -> String {
             } else {
                 (40, 20 + i)
             };
-            g.push_str(&format!("G1 X{x} Y{y} E0.05 F3000\n"));
+            g.push_str(&format!("G1 X{x} Y{y} F3000\n"));
+            if i % 25 == 24 {
+                g.push_str(&format!("EXCLUDE_OBJECT_END NAME=part_{}\n", i / 25));
+            }
         }
     }
     g
