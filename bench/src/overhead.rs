@@ -23,6 +23,8 @@ use crate::server::{OBICO_SAMPLES, OCTOPRINT_SAMPLES, PRUSA_CONNECT_SAMPLES};
 use crate::stats::{cpu_time, fmt_duration, Summary};
 
 const KEY: &str = "bench-api-key";
+/// The objects a Moonraker status asks for, as the adapter asks (the bench server answers any).
+const MOONRAKER_QUERY: &str = "webhooks&print_stats&virtual_sdcard&pause_resume&idle_timeout&display_status&extruder&heater_bed";
 const OBICO_ID: u64 = 125;
 /// A Prusa Connect printer UUID.
 pub const PRUSA_UUID: &str = "11111111-2222-3333-4444-555555555555";
@@ -38,9 +40,13 @@ enum Variant {
     BarePrusa,
     LibOe,
     BareOe,
+    LibPrusaLink,
+    BarePrusaLink,
+    LibMoonraker,
+    BareMoonraker,
 }
 
-const VARIANTS: [Variant; 9] = [
+const VARIANTS: [Variant; 13] = [
     Variant::LibOcto,
     Variant::BareOctoSeq,
     Variant::BareOctoConc,
@@ -50,6 +56,10 @@ const VARIANTS: [Variant; 9] = [
     Variant::BarePrusa,
     Variant::LibOe,
     Variant::BareOe,
+    Variant::LibPrusaLink,
+    Variant::BarePrusaLink,
+    Variant::LibMoonraker,
+    Variant::BareMoonraker,
 ];
 
 impl Variant {
@@ -66,6 +76,12 @@ impl Variant {
             Variant::BarePrusa => "Prusa Connect bare reqwest, 1 GET",
             Variant::LibOe => "OctoEverywhere `status()` (library, 1 GET)",
             Variant::BareOe => "OctoEverywhere bare reqwest, 1 GET",
+            Variant::LibPrusaLink => "PrusaLink `status()` (library, 2 GETs concurrently)",
+            Variant::BarePrusaLink => "PrusaLink bare reqwest, 2 GETs concurrently",
+            Variant::LibMoonraker => {
+                "Moonraker `status()` (library, server/info then one objects query)"
+            }
+            Variant::BareMoonraker => "Moonraker bare reqwest, the same 2 GETs one after the other",
         }
     }
 }
@@ -75,12 +91,16 @@ struct Clients {
     obico: Arc<dyn Printer>,
     prusa: Arc<dyn Printer>,
     oe: Arc<dyn Printer>,
+    prusalink: Arc<dyn Printer>,
+    moonraker: Arc<dyn Printer>,
     bare: reqwest::Client,
     printer_url: String,
     job_url: String,
     obico_url: String,
     prusa_url: String,
     oe_url: String,
+    prusalink_urls: [String; 2],
+    moonraker_urls: [String; 2],
 }
 
 async fn bare_get(client: &reqwest::Client, url: &str, bearer: bool) -> Result<(), String> {
@@ -108,8 +128,24 @@ impl Clients {
                 PrusaConnect::with_config(base, KEY, PRUSA_UUID, config.clone()).map_err(e)?,
             ),
             oe: Arc::new(
-                OctoEverywhere::with_config(base, Credential::Bearer(KEY.into()), config)
+                OctoEverywhere::with_config(base, Credential::Bearer(KEY.into()), config.clone())
                     .map_err(e)?,
+            ),
+            prusalink: Arc::new(
+                polyprint_prusalink::PrusaLink::with_credential(
+                    base,
+                    polyprint_prusalink::Credential::parse(KEY),
+                    config.clone(),
+                )
+                .map_err(e)?,
+            ),
+            moonraker: Arc::new(
+                polyprint_moonraker::Moonraker::with_config(
+                    base,
+                    Some(polyprint::transport::Secret::new(KEY)),
+                    config,
+                )
+                .map_err(e)?,
             ),
             // The same timeouts as the library's transport (every request is bounded there), so
             // the comparison is of the same guarantees.
@@ -125,6 +161,14 @@ impl Clients {
             prusa_url: format!("{base}/app/printers/{PRUSA_UUID}"),
             // What the adapter asks for: `<base>/octoeverywhere-command-api/` joined with `status`.
             oe_url: polyprint_octoeverywhere::client::command_api_url(base).map_err(e)? + "status",
+            prusalink_urls: [
+                format!("{base}/api/v1/status"),
+                format!("{base}/api/v1/job"),
+            ],
+            moonraker_urls: [
+                format!("{base}/server/info"),
+                format!("{base}/printer/objects/query?{}", MOONRAKER_QUERY),
+            ],
         })
     }
 
@@ -163,6 +207,31 @@ impl Clients {
             Variant::BarePrusa => bare_get(&self.bare, &self.prusa_url, true).await,
             Variant::LibOe => self.oe.status().await.map(drop).map_err(|e| e.to_string()),
             Variant::BareOe => bare_get(&self.bare, &self.oe_url, true).await,
+            Variant::LibPrusaLink => self
+                .prusalink
+                .status()
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Variant::BarePrusaLink => {
+                let [a, b] = &self.prusalink_urls;
+                let (a, b) = tokio::join!(
+                    bare_get(&self.bare, a, false),
+                    bare_get(&self.bare, b, false)
+                );
+                a.and(b)
+            }
+            Variant::LibMoonraker => self
+                .moonraker
+                .status()
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Variant::BareMoonraker => {
+                let [a, b] = &self.moonraker_urls;
+                bare_get(&self.bare, a, false).await?;
+                bare_get(&self.bare, b, false).await
+            }
         }
     }
 }
@@ -246,6 +315,14 @@ async fn measure(table: &mut Table, quick: bool) -> Result<(), String> {
                 med(Variant::LibPrusa) / med(Variant::BarePrusa)
             ),
             Variant::LibOe => format!("{:.2}× of bare", med(Variant::LibOe) / med(Variant::BareOe)),
+            Variant::LibPrusaLink => format!(
+                "{:.2}× of bare",
+                med(Variant::LibPrusaLink) / med(Variant::BarePrusaLink)
+            ),
+            Variant::LibMoonraker => format!(
+                "{:.2}× of bare",
+                med(Variant::LibMoonraker) / med(Variant::BareMoonraker)
+            ),
             _ => "1 (floor)".to_string(),
         };
         table.row(vec![
