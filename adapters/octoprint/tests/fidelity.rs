@@ -565,6 +565,139 @@ async fn mock_and_real_octoprint_answer_alike() {
         mismatches.is_empty(),
         "mock and real OctoPrint differ:\n{mismatches:#?}"
     );
+    timings_alike(&client, &real, &real_key).await;
+}
+
+/// What a connect goes through, with when: the `/api/job` states seen in order (polled every
+/// 50 ms, wall time on the real server, virtual time on the mock) and when `/api/printer`
+/// first had a `tool0` temperature.
+#[derive(Debug)]
+struct Connecting {
+    states: Vec<(String, Duration)>,
+    temps_after: Option<Duration>,
+}
+
+async fn post_connection(client: &reqwest::Client, base: &str, key: &str, body: Value) {
+    let r = client
+        .post(format!("{base}/api/connection"))
+        .header("X-Api-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204, "{body}");
+}
+
+/// Disconnects, connects with `body`, and watches until there are temperatures (at most
+/// 30 s). With `mock`, time is the mock's: it moves 50 ms a poll.
+async fn watch_connect(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: Value,
+    mock: Option<&OctoPrintMock>,
+) -> Connecting {
+    use serde_json::json;
+    post_connection(client, base, key, json!({"command": "disconnect"})).await;
+    if mock.is_none() {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    post_connection(client, base, key, body).await;
+    let started = Instant::now();
+    let mut elapsed = Duration::ZERO;
+    let mut seen = Connecting {
+        states: Vec::new(),
+        temps_after: None,
+    };
+    let get = |path: &'static str| {
+        client
+            .get(format!("{base}{path}"))
+            .header("X-Api-Key", key)
+            .send()
+    };
+    while elapsed < Duration::from_secs(30) {
+        let job: Value = get("/api/job").await.unwrap().json().await.unwrap();
+        let state = job["state"].as_str().unwrap_or("").to_string();
+        if seen.states.last().map(|(s, _)| s) != Some(&state) {
+            seen.states.push((state, elapsed));
+        }
+        let printer = get("/api/printer").await.unwrap();
+        if printer.status().as_u16() == 200 {
+            let v: Value = printer.json().await.unwrap();
+            if v["temperature"].get("tool0").is_some() {
+                seen.temps_after = Some(elapsed);
+                break;
+            }
+        }
+        match mock {
+            Some(m) => {
+                m.printer().advance(Duration::from_millis(50));
+                elapsed += Duration::from_millis(50);
+            }
+            None => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                elapsed = started.elapsed();
+            }
+        }
+    }
+    seen
+}
+
+/// Issue 13, item 7: the real server's connect timings, and the mock's. With the port, the
+/// printer is Operational at once and has temperatures about 2 s later; without one,
+/// OctoPrint autodetects ("Detecting serial connection") before it is Operational. The mock
+/// must go through the same states, with temperatures within a second of the real server's.
+async fn timings_alike(client: &reqwest::Client, real: &str, key: &str) {
+    use serde_json::json;
+    let mock = OctoPrintMock::start(VirtualPrinter::new()).await;
+    let with_port = json!({"command": "connect", "port": "VIRTUAL", "baudrate": 115200});
+    let real_port = watch_connect(client, real, key, with_port.clone(), None).await;
+    let mock_port =
+        watch_connect(client, &mock.uri(), mock.api_key(), with_port, Some(&mock)).await;
+    let no_port = json!({"command": "connect"});
+    let real_auto = watch_connect(client, real, key, no_port.clone(), None).await;
+    let mock_auto = watch_connect(client, &mock.uri(), mock.api_key(), no_port, Some(&mock)).await;
+    println!("\nconnect timings (real: wall time; mock: virtual time)");
+    for (what, c) in [
+        ("real, port VIRTUAL", &real_port),
+        ("mock, port VIRTUAL", &mock_port),
+        ("real, no port", &real_auto),
+        ("mock, no port", &mock_auto),
+    ] {
+        println!(
+            "{what:<20} states {:?}, temperatures after {:?}",
+            c.states, c.temps_after
+        );
+    }
+    let names = |c: &Connecting| -> Vec<String> {
+        c.states
+            .iter()
+            .map(|(s, _)| s.clone())
+            .filter(|s| s != "Offline" && s != "Opening serial connection" && s != "Connecting")
+            .collect()
+    };
+    for (real, mock, what) in [
+        (&real_port, &mock_port, "with the port"),
+        (&real_auto, &mock_auto, "without a port"),
+    ] {
+        let (r, m) = (real.temps_after, mock.temps_after);
+        let (Some(r), Some(m)) = (r, m) else {
+            panic!("{what}: no temperatures within 30 s: real {real:?}, mock {mock:?}");
+        };
+        assert_eq!(names(real), names(mock), "{what}: the states seen differ");
+        let start = |c: &Connecting| {
+            c.states
+                .iter()
+                .find(|(s, _)| s == "Operational")
+                .map(|(_, t)| *t)
+                .unwrap_or_default()
+        };
+        let (r_temps, m_temps) = (r - start(real), m - start(mock));
+        assert!(
+            r_temps.abs_diff(m_temps) <= Duration::from_secs(1),
+            "{what}: temperatures {r_temps:?} after Operational on the real server, {m_temps:?} on the mock"
+        );
+    }
 }
 
 /// The push channel's messages as one server sends them: the passive login's body, then

@@ -308,7 +308,9 @@ async fn offline_connect_and_first_readings() {
         s.heaters.is_empty(),
         "temperature is {{}} right after connecting"
     );
-    mock.printer().advance(sim::FIRST_READING);
+    // The first temperatures come as the real server's do, about 2 s after the connect.
+    mock.printer()
+        .advance(polyprint_octoprint::mock::TEMPS_AFTER_CONNECT);
     let s = p.status().await.unwrap();
     assert_eq!(
         s.heaters.iter().map(|h| h.heater).collect::<Vec<_>>(),
@@ -334,6 +336,10 @@ async fn offline_connect_and_first_readings() {
         posts(&mock, "/api/connection").last(),
         Some(&json!({"command": "connect"}))
     );
+    // Without a port OctoPrint autodetects first, as the real server does.
+    assert_eq!(state(&plain).await, PrinterState::Busy);
+    mock.printer()
+        .advance(polyprint_octoprint::mock::AUTODETECT);
     assert_eq!(state(&plain).await, PrinterState::Idle);
 
     let bad = plain.with_port("/dev/nonexistent");
@@ -571,7 +577,7 @@ async fn mock_shapes_match_the_samples() {
         sample("printer_operational.json"),
         "temperature is {{}} at first"
     );
-    vp.advance(sim::FIRST_READING);
+    vp.advance(polyprint_octoprint::mock::TEMPS_AFTER_CONNECT);
     let (_, p) = raw.get("/api/printer").await;
     assert_eq!(p, sample("printer_operational_with_temps.json"));
     assert_eq!(
@@ -1123,4 +1129,58 @@ async fn app_keys_are_requested_polled_and_granted() {
         .await
         .unwrap();
     assert_eq!(denied.status(), 404);
+}
+
+/// The real server's timings: a connect without a port autodetects ("Detecting serial
+/// connection", about 7 s on the measuring host) before it is Operational; temperatures come
+/// about 2 s after a connect; a connect with the port is up at once. The push channel says the
+/// same as the REST reads.
+#[tokio::test]
+async fn connecting_takes_the_real_servers_time() {
+    use polyprint_octoprint::mock::{AUTODETECT, DETECTING, TEMPS_AFTER_CONNECT};
+    let (mock, p) = setup().await;
+    p.disconnect().await.unwrap();
+    let plain = OctoPrint::with_config(
+        &mock.uri(),
+        MOCK_API_KEY,
+        polyprint::mockserver::quick_http(),
+    )
+    .unwrap();
+    plain.connect().await.unwrap();
+    let s = plain.status().await.unwrap();
+    assert_eq!(
+        (s.state, s.raw_state.as_str()),
+        (PrinterState::Busy, DETECTING)
+    );
+    let job: Value = reqwest::Client::new()
+        .get(format!("{}/api/connection", mock.uri()))
+        .header("X-Api-Key", MOCK_API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(job["current"]["state"], DETECTING);
+    mock.printer()
+        .advance(AUTODETECT - Duration::from_millis(500));
+    assert_eq!(plain.status().await.unwrap().state, PrinterState::Busy);
+    mock.printer().advance(Duration::from_millis(500));
+    let s = plain.status().await.unwrap();
+    assert_eq!(s.state, PrinterState::Idle);
+    assert!(
+        s.heaters.is_empty(),
+        "no temperatures right after connecting: {s:?}"
+    );
+    mock.printer().advance(TEMPS_AFTER_CONNECT);
+    assert!(!plain.status().await.unwrap().heaters.is_empty());
+
+    // With the port: up at once, temperatures 2 s later.
+    p.disconnect().await.unwrap();
+    p.connect().await.unwrap();
+    let s = p.status().await.unwrap();
+    assert_eq!(s.state, PrinterState::Idle);
+    assert!(s.heaters.is_empty());
+    mock.printer().advance(TEMPS_AFTER_CONNECT);
+    assert!(!p.status().await.unwrap().heaters.is_empty());
 }

@@ -94,6 +94,7 @@ fn credentials_seen() -> String {
 pub(crate) struct Socket {
     pub(crate) sessions: Sessions,
     pub(crate) selection: Selection,
+    pub(crate) link: super::Link,
 }
 
 fn now() -> f64 {
@@ -146,8 +147,18 @@ fn temps_of(readings: &Value) -> Value {
 
 /// The body of `current` and `history`, from the same renderings as the REST answers, with
 /// `temps` as given. Only `current` has `busyFiles`.
-fn state_message(view: &SimView, selection: &Selection, temps: Value, current: bool) -> Value {
-    let job = render::job_or_selected(view, selection.file(view).as_ref());
+fn state_message(
+    view: &SimView,
+    selection: &Selection,
+    link: &super::Link,
+    temps: Value,
+    current: bool,
+) -> Value {
+    let mut job = render::job_or_selected(view, selection.file(view).as_ref());
+    let detecting = link.detecting();
+    if detecting {
+        job = super::detecting_job(job);
+    }
     let mut message = json!({
         "currentZ": null,
         "job": job["job"],
@@ -160,7 +171,8 @@ fn state_message(view: &SimView, selection: &Selection, temps: Value, current: b
         "serverTime": now(),
         "state": {
             "error": job.get("error").cloned().unwrap_or(json!("")),
-            "flags": render::flags(&view.phase),
+            // While autodetecting no flag is set (closedOrError and operational false).
+            "flags": if detecting { render::no_flags() } else { render::flags(&view.phase) },
             "text": job["state"],
         },
         "temps": temps,
@@ -169,6 +181,15 @@ fn state_message(view: &SimView, selection: &Selection, temps: Value, current: b
         message["busyFiles"] = json!([]);
     }
     message
+}
+
+impl Socket {
+    /// The printer as the server shows it now (an autodetection that is due settled first).
+    fn view_of(&self, printer: &VirtualPrinter) -> SimView {
+        let mut g = printer.lock();
+        self.link.settle(&mut g);
+        self.link.view(&g)
+    }
 }
 
 impl SocketDialect for Socket {
@@ -200,9 +221,9 @@ impl SocketDialect for Socket {
                     break;
                 }
             }
-            let view = printer.view();
+            let view = self.view_of(&printer);
             let mut last = readings(&view);
-            let history = state_message(&view, &self.selection, temps_of(&last), false);
+            let history = state_message(&view, &self.selection, &self.link, temps_of(&last), false);
             if !tx.send_json(&json!({ "history": history })).await
                 || !tx.send_json(&json!({"timelapse": null})).await
             {
@@ -215,7 +236,7 @@ impl SocketDialect for Socket {
                 tokio::select! {
                     _ = tick.tick() => {
                         sent += 1;
-                        let view = printer.view();
+                        let view = self.view_of(&printer);
                         let now = readings(&view);
                         let temps = if sent.is_multiple_of(TEMPS_EVERY) || now != last {
                             last = now;
@@ -223,7 +244,8 @@ impl SocketDialect for Socket {
                         } else {
                             json!([])
                         };
-                        let current = state_message(&view, &self.selection, temps, true);
+                        let current =
+                            state_message(&view, &self.selection, &self.link, temps, true);
                         if !tx.send_json(&json!({ "current": current })).await {
                             return;
                         }

@@ -34,6 +34,11 @@ pub fn operational(phase: &Phase) -> bool {
     !matches!(phase, Phase::Offline | Phase::Error(_))
 }
 
+/// `state.flags` with none set, as while OctoPrint opens or autodetects a connection.
+pub fn no_flags() -> Value {
+    flags_set(&[])
+}
+
 /// `state.flags`, exactly as in the spec's state table.
 pub fn flags(phase: &Phase) -> Value {
     let set: &[&str] = match phase {
@@ -46,6 +51,10 @@ pub fn flags(phase: &Phase) -> Value {
         Phase::Resuming(_) => &["operational", "resuming", "printing", "sdReady"],
         Phase::Cancelling(_) => &["cancelling", "operational", "printing", "sdReady"],
     };
+    flags_set(set)
+}
+
+fn flags_set(set: &[&str]) -> Value {
     let all = [
         "cancelling",
         "closedOrError",
