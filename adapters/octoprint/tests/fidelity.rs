@@ -698,6 +698,113 @@ async fn timings_alike(client: &reqwest::Client, real: &str, key: &str) {
             "{what}: temperatures {r_temps:?} after Operational on the real server, {m_temps:?} on the mock"
         );
     }
+
+    // Pausing: both show "Pausing" for a moment, then "Paused".
+    let real_pause = watch_pause(client, real, key, None).await;
+    let mock_pause = watch_pause(client, &mock.uri(), mock.api_key(), Some(&mock)).await;
+    println!("real, pause           states {real_pause:?}");
+    println!("mock, pause           states {mock_pause:?}");
+    let pausing = |c: &[(String, Duration)]| {
+        let at = |s: &str| c.iter().find(|(x, _)| x == s).map(|(_, t)| *t);
+        at("Paused").zip(at("Pausing")).map(|(b, a)| b - a)
+    };
+    let (r, m) = (pausing(&real_pause), pausing(&mock_pause));
+    let (Some(r), Some(m)) = (r, m) else {
+        panic!("Pausing then Paused expected: real {real_pause:?}, mock {mock_pause:?}");
+    };
+    assert!(
+        r.abs_diff(m) <= Duration::from_millis(1500),
+        "Pausing lasted {r:?} on the real server, {m:?} on the mock"
+    );
+}
+
+/// One poll's wait: 50 ms of the mock's time, or of the wall clock for the real server.
+async fn tick(mock: Option<&OctoPrintMock>, elapsed: &mut Duration, started: Instant) {
+    match mock {
+        Some(m) => {
+            m.printer().advance(Duration::from_millis(50));
+            *elapsed += Duration::from_millis(50);
+        }
+        None => {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            *elapsed = started.elapsed();
+        }
+    }
+}
+
+/// Uploads the slow print, starts it, pauses it once it prints, and records the `/api/job`
+/// states from the pause on (polled every 50 ms; the mock's time moves 50 ms a poll), until
+/// Paused; then cancels.
+async fn watch_pause(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    mock: Option<&OctoPrintMock>,
+) -> Vec<(String, Duration)> {
+    use serde_json::json;
+    let part = reqwest::multipart::Part::bytes(slow_gcode().into_bytes())
+        .file_name("fidelity-pause.gcode")
+        .mime_str("application/octet-stream")
+        .unwrap();
+    let r = client
+        .post(format!("{base}/api/files/local"))
+        .header("X-Api-Key", key)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .header("X-Api-Key", key)
+            .json(&body)
+            .send()
+    };
+    let r = post(
+        "/api/files/local/fidelity-pause.gcode",
+        json!({"command": "select", "print": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let job_state = || async {
+        let v: Value = client
+            .get(format!("{base}/api/job"))
+            .header("X-Api-Key", key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["state"].as_str().unwrap_or("").to_string()
+    };
+    let started = Instant::now();
+    let mut elapsed = Duration::ZERO;
+    while job_state().await != "Printing" && elapsed < Duration::from_secs(10) {
+        tick(mock, &mut elapsed, started).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = post("/api/job", json!({"command": "pause", "action": "pause"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let started = Instant::now();
+    let mut elapsed = Duration::ZERO;
+    let mut states: Vec<(String, Duration)> = Vec::new();
+    while elapsed < Duration::from_secs(15) {
+        let state = job_state().await;
+        if states.last().map(|(s, _)| s) != Some(&state) {
+            states.push((state.clone(), elapsed));
+        }
+        if state == "Paused" {
+            break;
+        }
+        tick(mock, &mut elapsed, started).await;
+    }
+    let _ = post("/api/job", json!({"command": "cancel"})).await;
+    states
 }
 
 /// The push channel's messages as one server sends them: the passive login's body, then
