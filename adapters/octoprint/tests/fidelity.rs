@@ -104,6 +104,24 @@ fn sequence() -> Vec<Step> {
             None,
         ),
         step("files", Method::GET, "/api/files", None),
+        Step {
+            upload: Some((".dotted.gcode.", fast_gcode)),
+            ..step(
+                "upload a dotted name",
+                Method::POST,
+                "/api/files/local",
+                None,
+            )
+        },
+        Step {
+            upload: Some(("..", fast_gcode)),
+            ..step(
+                "upload a name of dots",
+                Method::POST,
+                "/api/files/local",
+                None,
+            )
+        },
         step(
             "file info missing",
             Method::GET,
@@ -239,6 +257,15 @@ fn sequence() -> Vec<Step> {
             Some(json!({"command":"select","print":true})),
         ),
         step("job printing", Method::GET, "/api/job", None),
+        Step {
+            upload: Some((UPLOAD_NAME, slow_gcode)),
+            ..step(
+                "overwrite while printing",
+                Method::POST,
+                "/api/files/local",
+                None,
+            )
+        },
         step(
             "jog while printing",
             Method::POST,
@@ -479,7 +506,7 @@ async fn wait_operational(client: &reqwest::Client, base: &str, key: &str) {
 
 /// Deletes the uploaded files so later tests start clean.
 async fn cleanup(client: &reqwest::Client, base: &str, key: &str) {
-    for name in [UPLOAD_NAME, FAST_NAME] {
+    for name in [UPLOAD_NAME, FAST_NAME, "dotted.gcode"] {
         let r = client
             .delete(format!("{base}/api/files/local/{name}"))
             .header("X-Api-Key", key)

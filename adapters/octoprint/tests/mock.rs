@@ -1184,3 +1184,45 @@ async fn connecting_takes_the_real_servers_time() {
     mock.printer().advance(TEMPS_AFTER_CONNECT);
     assert!(!p.status().await.unwrap().heaters.is_empty());
 }
+
+/// Upload names as OctoPrint 1.11.8 treats them (measured): the base name is kept and the dots
+/// around it dropped; what is left without a G-code extension is 415; overwriting the file
+/// being printed is 409 with the real text.
+#[tokio::test]
+async fn upload_names_and_overwrite_while_printing_answer_as_measured() {
+    let (mock, _p) = setup().await;
+    let upload = |name: &'static str| {
+        let part = reqwest::multipart::Part::bytes(b"G28\n".to_vec())
+            .file_name(name)
+            .mime_str("application/octet-stream")
+            .unwrap();
+        reqwest::Client::new()
+            .post(format!("{}/api/files/local", mock.uri()))
+            .header("X-Api-Key", MOCK_API_KEY)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+    };
+    for (name, status, stored) in [
+        (".hidden.gcode", 201, Some("hidden.gcode")),
+        ("a/../b.gcode", 201, Some("b.gcode")),
+        ("x.gcode.", 201, Some("x.gcode")),
+        ("..", 415, None),
+        (" .gcode", 415, None),
+    ] {
+        let r = upload(name).await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{name}");
+        let body: Value = r.json().await.unwrap();
+        match stored {
+            Some(path) => assert_eq!(body["files"]["local"]["path"], path, "{name}"),
+            None => assert_eq!(body["error"], "Could not upload file, invalid type"),
+        }
+    }
+    mock.printer().lock().start("hidden.gcode").unwrap();
+    let r = upload("hidden.gcode").await.unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error"],
+        "Trying to overwrite file that is currently being printed"
+    );
+}

@@ -767,7 +767,15 @@ fn upload(r: &Request, g: &mut SimGuard<'_>, selection: &Selection) -> ResponseT
     else {
         return error(400, NO_FILE);
     };
-    let base = file.filename.clone().unwrap_or_default();
+    // OctoPrint keeps the base name and drops dots around it (`a/../b.gcode` is stored as
+    // `b.gcode`, `.hidden.gcode` as `hidden.gcode`; measured on 1.11.8).
+    let given = file.filename.clone().unwrap_or_default();
+    let base = given
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .trim_matches('.')
+        .to_string();
     let folder = field("path").unwrap_or_default();
     let folder = folder.trim_matches('/');
     let path = if folder.is_empty() {
@@ -775,23 +783,24 @@ fn upload(r: &Request, g: &mut SimGuard<'_>, selection: &Selection) -> ResponseT
     } else {
         format!("{folder}/{base}")
     };
+    // What is left without a G-code extension (`..`, ` .gcode`) is refused as a type.
+    let ext_ok = base.rsplit_once('.').is_some_and(|(stem, e)| {
+        !stem.trim().is_empty() && EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+    });
+    if !ext_ok {
+        return error(415, "Could not upload file, invalid type");
+    }
     let Ok(name) = FileName::parse(&path) else {
         return error(400, "Can not upload file, invalid name");
     };
-    if !name
-        .extension()
-        .is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
-    {
-        return error(415, "Could not upload file, invalid type");
-    }
     let truthy = |v: Option<String>| v.is_some_and(|v| matches!(v.as_str(), "true" | "yes" | "1"));
     let select = truthy(field("select"));
     let print = truthy(field("print"));
     if let Err(e) = g.store(name.as_str(), Bytes::from(file.data.clone())) {
         return match e {
-            SimError::FileInUse(f) => error(
+            SimError::FileInUse(_) => error(
                 409,
-                &format!("Trying to overwrite file that is currently being printed: {f}"),
+                "Trying to overwrite file that is currently being printed",
             ),
             other => sim_error(other, "upload"),
         };
