@@ -202,6 +202,8 @@ pub mod wire;
 
 pub use client::{declared_features, Moonraker, PrinterConfig, Reading};
 pub use mapping::{map_klippy_down, map_status, ObjectState};
+/// The transport settings and the credential type every constructor takes, re-exported as
+/// every adapter does.
 pub use polyprint::transport::{HttpConfig, Secret};
 
 /// The backend kind, as in [`polyprint::PrinterInfo::backend`].

@@ -46,6 +46,9 @@ pub mod time;
 pub mod wire;
 
 pub use client::{FinishStatus, Obico, PrinterKind, TokenHeader};
+/// The transport settings and the credential type every constructor takes, re-exported as
+/// every adapter does.
+pub use polyprint::transport::{HttpConfig, Secret};
 pub use wire::{Detection, ObicoPrint, ObicoPrinter, Prediction, TemporalStats};
 
 /// The backend kind, as in [`polyprint::PrinterInfo::backend`].

@@ -50,6 +50,9 @@ pub mod mock;
 pub mod wire;
 
 pub use client::{Credential, OctoEverywhere, PauseOptions, Temperatures, WebcamSnapshot};
+/// The transport settings and the credential type every constructor takes, re-exported as
+/// every adapter does.
+pub use polyprint::transport::{HttpConfig, Secret};
 pub use wire::OeStatus;
 
 /// The backend kind, as in [`polyprint::PrinterInfo::backend`].

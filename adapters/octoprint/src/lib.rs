@@ -116,6 +116,8 @@ pub mod wire;
 
 pub use client::{base_features, OctoPrint};
 pub use mapping::map_status;
+/// The transport settings and the credential type every constructor takes, re-exported as
+/// every adapter does.
 pub use polyprint::transport::{HttpConfig, Secret};
 pub use wire::{JobResponse, PrinterResponse};
 

@@ -36,6 +36,9 @@ pub use adapter::{declared_features, PrusaConnect, DEFAULT_CAPABILITIES_TTL};
 pub use auth::Credentials;
 pub use client::{FailureTag, JobQuery, PrusaConnectClient, Window};
 pub use commands::CommandSet;
+/// The transport settings and the credential type every constructor takes, re-exported as
+/// every adapter does.
+pub use polyprint::transport::{HttpConfig, Secret};
 pub use state::map_state;
 
 /// The backend kind, as in [`polyprint::PrinterInfo::backend`].

@@ -117,6 +117,8 @@ pub mod wire;
 
 pub use client::{base_features, Credential, PrusaLink, UPLOAD_VISIBLE_WITHIN};
 pub use mapping::map_status;
+/// The transport settings and the credential type every constructor takes, re-exported as
+/// every adapter does.
 pub use polyprint::transport::{HttpConfig, Secret};
 
 /// The backend kind, as in [`polyprint::PrinterInfo::backend`].
