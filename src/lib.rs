@@ -30,6 +30,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+pub mod builder;
 pub mod descriptor;
 pub mod digest;
 pub mod error;

@@ -181,7 +181,26 @@ impl RetryPolicy {
     }
 }
 
-/// Transport settings.
+/// Transport settings. The defaults, which every adapter's builder starts from:
+///
+/// | setting | default |
+/// |---|---|
+/// | [`connect_timeout`](HttpConfig::connect_timeout) | 5 s |
+/// | [`request_timeout`](HttpConfig::request_timeout): one attempt | 15 s |
+/// | [`deadline`](HttpConfig::deadline): a whole call, retries included | 30 s |
+/// | [`retry`](HttpConfig::retry): attempts of a safe request (never of a command) | 4, backoff 100 ms doubling to 2 s with jitter, `Retry-After` honoured up to 10 s |
+/// | [`upload_timeout`](HttpConfig::upload_timeout) | 1 h |
+/// | [`upload_idle_timeout`](HttpConfig::upload_idle_timeout): an upload without progress | 60 s |
+/// | [`max_response_bytes`](HttpConfig::max_response_bytes) | 16 MiB |
+///
+/// ```
+/// use polyprint::transport::HttpConfig;
+/// use std::time::Duration;
+///
+/// let config = HttpConfig::default();
+/// assert_eq!(config.request_timeout, Duration::from_secs(15));
+/// assert_eq!(config.retry.max_attempts, 4);
+/// ```
 #[derive(Clone, Debug)]
 pub struct HttpConfig {
     /// Time to establish a connection.

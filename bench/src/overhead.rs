@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use polyprint::transport::HttpConfig;
 use polyprint::Printer;
 use polyprint_obico::Obico;
-use polyprint_octoeverywhere::{Credential, OctoEverywhere};
+use polyprint_octoeverywhere::OctoEverywhere;
 use polyprint_octoprint::OctoPrint;
 use polyprint_prusa_connect::PrusaConnect;
 
@@ -122,30 +122,49 @@ impl Clients {
         let config = HttpConfig::default();
         let e = |e: polyprint::Error| e.to_string();
         Ok(Clients {
-            octo: Arc::new(OctoPrint::with_config(base, KEY, config.clone()).map_err(e)?),
-            obico: Arc::new(Obico::with_config(base, KEY, OBICO_ID, config.clone()).map_err(e)?),
+            octo: Arc::new(
+                OctoPrint::builder(base)
+                    .api_key(KEY)
+                    .http(config.clone())
+                    .build()
+                    .map_err(e)?,
+            ),
+            obico: Arc::new(
+                Obico::builder(base)
+                    .token(KEY)
+                    .printer_id(OBICO_ID)
+                    .http(config.clone())
+                    .build()
+                    .map_err(e)?,
+            ),
             prusa: Arc::new(
-                PrusaConnect::with_config(base, KEY, PRUSA_UUID, config.clone()).map_err(e)?,
+                PrusaConnect::builder(base)
+                    .token(KEY)
+                    .printer(PRUSA_UUID)
+                    .http(config.clone())
+                    .build()
+                    .map_err(e)?,
             ),
             oe: Arc::new(
-                OctoEverywhere::with_config(base, Credential::Bearer(KEY.into()), config.clone())
+                OctoEverywhere::builder(base)
+                    .bearer(KEY)
+                    .http(config.clone())
+                    .build()
                     .map_err(e)?,
             ),
             prusalink: Arc::new(
-                polyprint_prusalink::PrusaLink::with_credential(
-                    base,
-                    polyprint_prusalink::Credential::parse(KEY),
-                    config.clone(),
-                )
-                .map_err(e)?,
+                polyprint_prusalink::PrusaLink::builder(base)
+                    .credential(polyprint_prusalink::Credential::parse(KEY))
+                    .http(config.clone())
+                    .build()
+                    .map_err(e)?,
             ),
             moonraker: Arc::new(
-                polyprint_moonraker::Moonraker::with_config(
-                    base,
-                    Some(polyprint::transport::Secret::new(KEY)),
-                    config,
-                )
-                .map_err(e)?,
+                polyprint_moonraker::Moonraker::builder(base)
+                    .api_key(KEY)
+                    .http(config)
+                    .build()
+                    .map_err(e)?,
             ),
             // The same timeouts as the library's transport (every request is bounded there), so
             // the comparison is of the same guarantees.

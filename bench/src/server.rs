@@ -492,9 +492,8 @@ mod tests {
     /// The adapter's own `status()`, over HTTP, against this server's connection handling.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn oe_status_through_the_adapter() {
-        use polyprint::transport::HttpConfig;
         use polyprint::Printer;
-        use polyprint_octoeverywhere::{Credential, OctoEverywhere};
+        use polyprint_octoeverywhere::OctoEverywhere;
         let routes = Arc::new(Routes::load(&samples_dir()).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -502,13 +501,11 @@ mod tests {
             let (sock, _) = listener.accept().await.unwrap();
             let _ = serve_connection(sock, routes, Duration::ZERO).await;
         });
-        let oe = OctoEverywhere::with_client(
-            reqwest::Client::new(),
-            &format!("http://127.0.0.1:{port}/p17/"),
-            Credential::Bearer("bench-token".into()),
-            HttpConfig::default(),
-        )
-        .unwrap();
+        let oe = OctoEverywhere::builder(format!("http://127.0.0.1:{port}/p17/"))
+            .bearer("bench-token")
+            .client(reqwest::Client::new())
+            .build()
+            .unwrap();
         let s = oe.status().await.unwrap();
         assert_eq!(s.raw_state, "printing");
         assert_eq!(s.job.unwrap().progress, Some(42.5));

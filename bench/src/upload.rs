@@ -64,7 +64,10 @@ pub fn child_main(args: &[String]) -> Result<(), String> {
     };
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let v = rt.block_on(async {
-        let printer = OctoPrint::with_config(base, "bench-key", HttpConfig::default())
+        let printer = OctoPrint::builder(base)
+            .api_key("bench-key")
+            .http(HttpConfig::default())
+            .build()
             .map_err(|e| e.to_string())?;
         printer.status().await.map_err(|e| e.to_string())?;
         let rss_before = proc_status_kib("VmRSS");

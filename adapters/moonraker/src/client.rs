@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use polyprint::builder::{self, Connection};
 use polyprint::transport::{
     encode_path, encode_segment, Auth, Body, CheckedUploadBody, HttpConfig, Idempotency, Request,
     Response, Secret, Transport,
@@ -116,7 +117,7 @@ struct Learned {
 
 struct Inner {
     transport: Transport,
-    /// For commands, when [`Moonraker::with_command_timeout`] set a timeout of their own.
+    /// For commands, when [`MoonrakerBuilder::command_timeout`] set a timeout of their own.
     commands: Option<Transport>,
     name: String,
     api_key: Option<Secret>,
@@ -124,20 +125,27 @@ struct Inner {
     metadata: Mutex<HashMap<String, Option<FileMeta>>>,
 }
 
-/// A printer behind Moonraker (Klipper's API server).
+/// A printer behind Moonraker (Klipper's API server). Built with [`Moonraker::builder`]
+/// (or [`Moonraker::new`] for a trusted client); building sends nothing.
 ///
-/// ```no_run
-/// # async fn demo() -> polyprint::Result<()> {
-/// use polyprint::Printer;
+/// ```
+/// # #[cfg(feature = "mock")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> polyprint::Result<()> {
+/// use polyprint::{Printer, PrinterState};
+/// use polyprint_moonraker::mock::MoonrakerMock;
 /// use polyprint_moonraker::Moonraker;
 ///
-/// // A trusted client (Moonraker's `trusted_clients`) needs no key...
-/// let printer = Moonraker::new("http://voron.local:7125")?;
-/// // ...others send the API key from Moonraker's /access/api_key.
-/// let printer = Moonraker::with_api_key("http://voron.local:7125", "0123456789abcdef")?;
+/// // A Moonraker that answers like the real one, over an embedded virtual printer.
+/// let server = MoonrakerMock::start(polyprint::sim::VirtualPrinter::default()).await;
+///
+/// let printer = Moonraker::builder(server.uri()).api_key(server.api_key()).build()?;
 /// let status = printer.status().await?;
-/// println!("{} ({})", status.state, status.raw_state);
+/// assert_eq!(status.state, PrinterState::Idle);
+/// assert_eq!(status.raw_state, "standby");
 /// # Ok(()) }
+/// # #[cfg(not(feature = "mock"))]
+/// # fn main() {}
 /// ```
 #[derive(Clone)]
 pub struct Moonraker {
@@ -170,99 +178,133 @@ fn q(s: &str) -> String {
     encode_segment(s)
 }
 
-impl Moonraker {
-    /// A trusted client (no API key) of the Moonraker at `base_url`.
-    pub fn new(base_url: &str) -> Result<Moonraker> {
-        Moonraker::with_config(base_url, None, HttpConfig::default())
-    }
+/// The variable [`MoonrakerBuilder::from_env`] reads the server's URL from.
+pub const ENV_URL: &str = "MOONRAKER_URL";
+/// The variable [`MoonrakerBuilder::from_env`] reads the API key from, when it is set.
+pub const ENV_API_KEY: &str = "MOONRAKER_API_KEY";
 
-    /// A client that sends `api_key` in `X-Api-Key`.
-    pub fn with_api_key(base_url: &str, api_key: impl Into<Secret>) -> Result<Moonraker> {
-        Moonraker::with_config(base_url, Some(api_key.into()), HttpConfig::default())
-    }
+/// Builds a [`Moonraker`]: from [`Moonraker::builder`] or [`MoonrakerBuilder::from_env`].
+///
+/// ```
+/// use polyprint::Backend;
+/// use polyprint_moonraker::Moonraker;
+/// use std::time::Duration;
+///
+/// // A trusted client (Moonraker's `trusted_clients`) needs no key; others send the one
+/// // from Moonraker's /access/api_key.
+/// let printer = Moonraker::builder("http://127.0.0.1:7125")
+///     .api_key("0123456789abcdef")
+///     .command_timeout(Duration::from_secs(60))
+///     .name("Voron 2.4")
+///     .build()?;
+/// assert_eq!(printer.describe().name, "Voron 2.4");
+/// # Ok::<(), polyprint::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct MoonrakerBuilder {
+    connection: Connection,
+    api_key: Option<Secret>,
+    command_timeout: Option<Duration>,
+}
 
-    /// A client with transport settings; an empty key is no key.
-    pub fn with_config(
-        base_url: &str,
-        api_key: Option<Secret>,
-        config: HttpConfig,
-    ) -> Result<Moonraker> {
-        let client = polyprint::transport::build_client(&config)?;
-        Moonraker::with_client(client, base_url, api_key, config)
-    }
-
-    /// A client over a shared `reqwest::Client`, so a fleet of printers shares one pool.
-    pub fn with_client(
-        client: reqwest::Client,
-        base_url: &str,
-        api_key: Option<Secret>,
-        config: HttpConfig,
-    ) -> Result<Moonraker> {
-        let api_key = api_key.filter(|k| !k.expose().is_empty());
-        let auth = match &api_key {
-            Some(k) => Auth::Header(HeaderName::from_static("x-api-key"), k.clone()),
-            None => Auth::None,
-        };
-        let transport = Transport::with_client(client, base_url, auth, config)?;
-        let name = match reqwest::Url::parse(transport.endpoint()) {
-            Ok(u) => format!(
-                "Moonraker at {}{}",
-                u.host_str().unwrap_or_default(),
-                u.port().map(|p| format!(":{p}")).unwrap_or_default()
-            ),
-            Err(_) => "Moonraker".to_string(),
-        };
-        Ok(Moonraker {
-            inner: Arc::new(Inner {
-                transport,
-                commands: None,
-                name,
-                api_key,
-                learned: Mutex::default(),
-                metadata: Mutex::default(),
-            }),
+impl MoonrakerBuilder {
+    /// A builder from [`ENV_URL`] (`MOONRAKER_URL`, required) and [`ENV_API_KEY`]
+    /// (`MOONRAKER_API_KEY`, when set).
+    pub fn from_env() -> Result<MoonrakerBuilder> {
+        let builder = Moonraker::builder(builder::require_env(ENV_URL)?);
+        Ok(match builder::env_var(ENV_API_KEY)? {
+            Some(key) => builder.api_key(key),
+            None => builder,
         })
     }
 
+    /// The API key, sent in `X-Api-Key` (default: none, for a trusted client). An empty key
+    /// is no key.
+    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
+        self.api_key = Some(key.into()).filter(|k| !k.expose().is_empty());
+        self
+    }
+
+    /// Transport settings (default: [`HttpConfig::default`], whose values are tabled there).
+    pub fn http(mut self, config: HttpConfig) -> Self {
+        self.connection.set_http(config);
+        self
+    }
+
+    /// A shared `reqwest::Client`, so a fleet of printers shares one connection pool.
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.connection.set_client(client);
+        self
+    }
+
     /// Names the printer for people (default: `Moonraker at <host:port>`).
-    pub fn with_name(self, name: impl Into<String>) -> Moonraker {
-        self.rebuilt(|i| i.name = name.into())
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.connection.set_name(name);
+        self
     }
 
     /// Gives commands (print control, G-code, uploads excepted) a request timeout of their
     /// own: Moonraker answers a cancel or pause only once Klipper has done it, and a cancel
     /// sent while the file waits in `M109`/`M190` only when that wait ends (7.6 s measured;
     /// unbounded with a heater that never settles). The call's deadline grows to match.
-    pub fn with_command_timeout(self, timeout: Duration) -> Result<Moonraker> {
-        let base = self.inner.transport.config().clone();
-        let config = HttpConfig {
-            request_timeout: timeout,
-            deadline: base.deadline.max(timeout + Duration::from_secs(5)),
-            ..base
-        };
-        let auth = match &self.inner.api_key {
+    pub fn command_timeout(mut self, timeout: Duration) -> Self {
+        self.command_timeout = Some(timeout);
+        self
+    }
+
+    /// The client. [`polyprint::Error::InvalidArgument`] for a URL that is not
+    /// `http(s)://host[:port][/path]` or a key a header cannot carry; nothing is sent.
+    pub fn build(self) -> Result<Moonraker> {
+        let auth = || match &self.api_key {
             Some(k) => Auth::Header(HeaderName::from_static("x-api-key"), k.clone()),
             None => Auth::None,
         };
-        let client = polyprint::transport::build_client(&config)?;
-        let t = Transport::with_client(client, self.inner.transport.endpoint(), auth, config)?;
-        Ok(self.rebuilt(|i| i.commands = Some(t)))
+        let transport = self.connection.transport(auth())?;
+        let commands = match self.command_timeout {
+            Some(timeout) => {
+                let base = transport.config().clone();
+                let mut connection = self.connection.clone();
+                connection.set_http(HttpConfig {
+                    request_timeout: timeout,
+                    deadline: base.deadline.max(timeout + Duration::from_secs(5)),
+                    ..base
+                });
+                Some(connection.transport(auth())?)
+            }
+            None => None,
+        };
+        let name = match self.connection.name() {
+            Some(name) => name.to_string(),
+            None => format!("Moonraker at {}", transport.host_label()),
+        };
+        Ok(Moonraker {
+            inner: Arc::new(Inner {
+                transport,
+                commands,
+                name,
+                api_key: self.api_key,
+                learned: Mutex::default(),
+                metadata: Mutex::default(),
+            }),
+        })
+    }
+}
+
+impl Moonraker {
+    /// A builder for the Moonraker at `base_url` (e.g. `http://voron.local:7125`).
+    pub fn builder(base_url: impl Into<String>) -> MoonrakerBuilder {
+        MoonrakerBuilder {
+            connection: Connection::new(base_url),
+            api_key: None,
+            command_timeout: None,
+        }
     }
 
-    fn rebuilt(self, change: impl FnOnce(&mut Inner)) -> Moonraker {
-        let i = &self.inner;
-        let mut inner = Inner {
-            transport: i.transport.clone(),
-            commands: i.commands.clone(),
-            name: i.name.clone(),
-            api_key: i.api_key.clone(),
-            learned: Mutex::default(),
-            metadata: Mutex::default(),
-        };
-        change(&mut inner);
-        Moonraker {
-            inner: Arc::new(inner),
-        }
+    /// A trusted client (no API key) of the Moonraker at `base_url`: the short form of
+    /// `Moonraker::builder(base_url).build()`.
+    pub fn new(base_url: &str) -> Result<Moonraker> {
+        Moonraker::builder(base_url).build()
     }
 
     /// The transport, for Moonraker endpoints this crate does not wrap.
@@ -1157,16 +1199,17 @@ mod tests {
 
     #[test]
     fn keys_never_show_and_empty_is_none() {
-        let p = Moonraker::with_api_key("http://127.0.0.1:1", "sekrit-key-123").unwrap();
+        let p = Moonraker::builder("http://127.0.0.1:1")
+            .api_key("sekrit-key-123")
+            .build()
+            .unwrap();
         assert!(!format!("{p:?}").contains("sekrit"));
         assert_eq!(p.secrets(), vec![Secret::new("sekrit-key-123")]);
         assert_eq!(p.describe().name, "Moonraker at 127.0.0.1:1");
-        let trusted = Moonraker::with_config(
-            "http://127.0.0.1:1",
-            Some(Secret::new("")),
-            HttpConfig::default(),
-        )
-        .unwrap();
+        let trusted = Moonraker::builder("http://127.0.0.1:1")
+            .api_key("")
+            .build()
+            .unwrap();
         assert!(trusted.secrets().is_empty());
         assert!(!trusted.capabilities_confirmed());
         assert_eq!(trusted.capabilities(), declared_features());

@@ -158,7 +158,7 @@
 //!   ([`gcode::SECTION_GCODES`]).
 //!
 //! A cancel sent while the file waits in `M109`/`M190` is answered only when the wait ends;
-//! [`Moonraker::with_command_timeout`] (or the endpoint option `command_timeout`, seconds)
+//! [`MoonrakerBuilder::command_timeout`] (or the endpoint option `command_timeout`, seconds)
 //! gives commands a longer timeout than reads.
 //!
 //! Not part of the trait, on purpose: [`Moonraker::emergency_stop`],
@@ -200,7 +200,7 @@ pub mod mock;
 pub mod push;
 pub mod wire;
 
-pub use client::{declared_features, Moonraker, PrinterConfig, Reading};
+pub use client::{declared_features, Moonraker, MoonrakerBuilder, PrinterConfig, Reading};
 pub use mapping::{map_klippy_down, map_status, ObjectState};
 /// The transport settings and the credential type every constructor takes, re-exported as
 /// every adapter does.
@@ -259,8 +259,10 @@ fn open(
     endpoint: &polyprint::Endpoint,
     http: HttpConfig,
 ) -> polyprint::Result<std::sync::Arc<dyn polyprint::Printer>> {
-    let key = endpoint.credential.clone();
-    let mut printer = Moonraker::with_config(endpoint.url_or_empty(), key, http)?;
+    let mut builder = Moonraker::builder(endpoint.url_or_empty()).http(http);
+    if let Some(key) = &endpoint.credential {
+        builder = builder.api_key(key.clone());
+    }
     if let Some(t) = endpoint.option("command_timeout") {
         let secs = t
             .trim()
@@ -273,7 +275,7 @@ fn open(
                 format!("{t:?} is not a number of seconds from 0 to 3600"),
             ));
         };
-        printer = printer.with_command_timeout(std::time::Duration::from_secs_f64(secs))?;
+        builder = builder.command_timeout(std::time::Duration::from_secs_f64(secs));
     }
-    Ok(std::sync::Arc::new(printer))
+    Ok(std::sync::Arc::new(builder.build()?))
 }

@@ -8,7 +8,6 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use polyprint::transport::{HttpConfig, Secret};
 use polyprint::{
     Axes, Axis, ErrorKind, Feature, Heater, JobOutcome, Jog, Printer, PrinterState, PrinterStatus,
     Upload,
@@ -24,11 +23,9 @@ fn target() -> Option<Moonraker> {
         url.starts_with("http://127.0.0.1:"),
         "live tests only talk to servers on 127.0.0.1, not {url}"
     );
-    let key = std::env::var("MOONRAKER_API_KEY")
-        .ok()
-        .filter(|k| !k.is_empty())
-        .map(Secret::new);
-    Some(Moonraker::with_config(&url, key, HttpConfig::default()).unwrap())
+    // The variables a user's program would read too.
+    let builder = polyprint_moonraker::MoonrakerBuilder::from_env().unwrap();
+    Some(builder.build().unwrap())
 }
 
 macro_rules! live {
@@ -595,7 +592,10 @@ async fn live_emergency_stop_and_firmware_restart() {
 #[tokio::test]
 async fn live_wrong_key_is_auth() {
     let p = live!();
-    let wrong = Moonraker::with_api_key(p.transport().endpoint(), "polyprint-wrong-key").unwrap();
+    let wrong = Moonraker::builder(p.transport().endpoint())
+        .api_key("polyprint-wrong-key")
+        .build()
+        .unwrap();
     let e = wrong.status().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
     assert!(!format!("{e} {e:?}").contains("polyprint-wrong-key"));

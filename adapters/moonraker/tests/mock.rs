@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use polyprint::mockserver::quick_http;
 use polyprint::sim::{SimConfig, VirtualPrinter, CANCELLING, DEMO_FILE, PAUSING};
-use polyprint::transport::Secret;
 use polyprint::{
     Axes, Axis, Backend, Error, ErrorKind, Feature, Heater, Jog, Printer, PrinterState,
     PrinterStatus, Upload,
@@ -137,7 +136,10 @@ async fn same_but(
 }
 
 fn adapter(mock: &MoonrakerMock) -> Moonraker {
-    Moonraker::with_config(&mock.uri(), None, quick_http()).unwrap()
+    Moonraker::builder(mock.uri())
+        .http(quick_http())
+        .build()
+        .unwrap()
 }
 
 fn commands_sent(mock: &MoonrakerMock) -> Vec<String> {
@@ -1339,13 +1341,19 @@ async fn the_push_channel_follows_the_credential() {
         Err(e) => e,
     };
     assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
-    let keyed =
-        Moonraker::with_config(&mock.uri(), Some(Secret::new(MOCK_API_KEY)), quick_http()).unwrap();
+    let keyed = Moonraker::builder(mock.uri())
+        .api_key(MOCK_API_KEY)
+        .http(quick_http())
+        .build()
+        .unwrap();
     assert_eq!(keyed.status().await.unwrap().state, PrinterState::Idle);
     let mut feed = keyed.status_feed().await.unwrap();
     assert_eq!(next(&mut feed).await.state, PrinterState::Idle);
-    let wrong =
-        Moonraker::with_config(&mock.uri(), Some(Secret::new("wrong-key")), quick_http()).unwrap();
+    let wrong = Moonraker::builder(mock.uri())
+        .api_key("wrong-key")
+        .http(quick_http())
+        .build()
+        .unwrap();
     let e = wrong.pause().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
     assert!(!format!("{e} {e:?}").contains("wrong-key"));
@@ -1475,7 +1483,10 @@ async fn commands_can_wait_longer_than_reads() {
         ..quick_http()
     };
     start_printing(&mock);
-    let quick = Moonraker::with_config(&mock.uri(), None, http.clone()).unwrap();
+    let quick = Moonraker::builder(mock.uri())
+        .http(http.clone())
+        .build()
+        .unwrap();
     mock.server()
         .inject(Fault::OnCommands(Box::new(Fault::Late {
             delay: Duration::from_millis(800),
@@ -1484,9 +1495,10 @@ async fn commands_can_wait_longer_than_reads() {
     let e = quick.pause().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OutcomeUnknown, "{e}");
     mock.printer().advance(PAUSING);
-    let patient = Moonraker::with_config(&mock.uri(), None, http)
-        .unwrap()
-        .with_command_timeout(Duration::from_secs(5))
+    let patient = Moonraker::builder(mock.uri())
+        .http(http)
+        .command_timeout(Duration::from_secs(5))
+        .build()
         .unwrap();
     let count = Backend::commands(&patient).unwrap();
     mock.server()

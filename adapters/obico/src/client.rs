@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use polyprint::builder::Connection;
 use polyprint::transport::{
     Auth, Body, CheckedUploadBody, HttpConfig, Idempotency, Request, Secret, Transport,
 };
@@ -134,55 +135,112 @@ impl std::fmt::Debug for Obico {
     }
 }
 
-impl Obico {
-    /// A client for printer `printer_id` on the Obico server at `base_url` (the server's root,
-    /// e.g. `https://app.obico.io`), with a Bearer OAuth token. Sends nothing; the printer's
-    /// kind is learnt on the first status read or [`Obico::refresh`].
-    pub fn new(base_url: &str, token: impl Into<Secret>, printer_id: u64) -> Result<Obico> {
-        Obico::with_config(base_url, token, printer_id, HttpConfig::default())
+/// Builds an [`Obico`]: from [`Obico::builder`].
+///
+/// ```
+/// use polyprint_obico::{Obico, TokenHeader};
+///
+/// let obico = Obico::builder("https://app.obico.io")
+///     .token("oauth-token")
+///     .printer_id(123)
+///     .build()?;
+/// assert_eq!(obico.printer_id(), 123);
+///
+/// // An agent's own key goes in `X-Api-Key` instead of `Authorization: Bearer`.
+/// let by_key = Obico::builder("https://app.obico.io")
+///     .token("api-key")
+///     .token_header(TokenHeader::XApiKey)
+///     .printer_id(123)
+///     .build()?;
+///
+/// // The token and the printer are required; nothing is sent without them.
+/// let err = Obico::builder("https://app.obico.io").token("t").build().unwrap_err();
+/// assert_eq!(err.kind(), polyprint::ErrorKind::InvalidArgument);
+/// # Ok::<(), polyprint::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ObicoBuilder {
+    connection: Connection,
+    token: Option<Secret>,
+    header: TokenHeader,
+    printer_id: Option<u64>,
+}
+
+impl ObicoBuilder {
+    /// The OAuth token (or key). Required.
+    pub fn token(mut self, token: impl Into<Secret>) -> Self {
+        self.token = Some(token.into());
+        self
     }
 
-    /// Like [`Obico::new`], with transport settings.
-    pub fn with_config(
-        base_url: &str,
-        token: impl Into<Secret>,
-        printer_id: u64,
-        config: HttpConfig,
-    ) -> Result<Obico> {
-        Obico::with_token_header(base_url, token, printer_id, config, TokenHeader::Bearer)
+    /// How the token is sent (default: [`TokenHeader::Bearer`]).
+    pub fn token_header(mut self, header: TokenHeader) -> Self {
+        self.header = header;
+        self
     }
 
-    /// Like [`Obico::with_config`], choosing how the token is sent.
-    pub fn with_token_header(
-        base_url: &str,
-        token: impl Into<Secret>,
-        printer_id: u64,
-        config: HttpConfig,
-        header: TokenHeader,
-    ) -> Result<Obico> {
-        let token = token.into();
-        let auth = match header {
+    /// The printer's id on the server. Required.
+    pub fn printer_id(mut self, id: u64) -> Self {
+        self.printer_id = Some(id);
+        self
+    }
+
+    /// Transport settings (default: [`HttpConfig::default`], whose values are tabled there).
+    pub fn http(mut self, config: HttpConfig) -> Self {
+        self.connection.set_http(config);
+        self
+    }
+
+    /// A shared `reqwest::Client`, so a fleet of printers shares one connection pool.
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.connection.set_client(client);
+        self
+    }
+
+    /// The client, which learns the printer's kind on its first status read or
+    /// [`Obico::refresh`]. [`polyprint::Error::InvalidArgument`] without a token or a printer
+    /// id, for a URL that is not `http(s)://host[:port][/path]` or a token a header cannot
+    /// carry; nothing is sent.
+    pub fn build(self) -> Result<Obico> {
+        let token = self
+            .token
+            .ok_or_else(|| Error::invalid("token", "is required for Obico"))?;
+        let printer_id = self
+            .printer_id
+            .ok_or_else(|| Error::invalid("printer id", "is required for Obico"))?;
+        let auth = match self.header {
             TokenHeader::Bearer => Auth::Bearer(token),
             TokenHeader::XApiKey => Auth::Header(HeaderName::from_static("x-api-key"), token),
         };
         Ok(Obico::with_transport(
-            Transport::new(base_url, auth, config)?,
+            self.connection.transport(auth)?,
             printer_id,
         ))
     }
+}
 
-    /// Like [`Obico::with_config`], over a shared `reqwest::Client` (and so a shared connection
-    /// pool: what a fleet of printers wants).
-    pub fn with_client(
-        client: reqwest::Client,
-        base_url: &str,
-        token: impl Into<Secret>,
-        printer_id: u64,
-        config: HttpConfig,
-    ) -> Result<Obico> {
-        let transport =
-            Transport::with_client(client, base_url, Auth::Bearer(token.into()), config)?;
-        Ok(Obico::with_transport(transport, printer_id))
+impl Obico {
+    /// A builder for the Obico server at `base_url` (the server's root, e.g.
+    /// `https://app.obico.io`).
+    pub fn builder(base_url: impl Into<String>) -> ObicoBuilder {
+        ObicoBuilder {
+            connection: Connection::new(base_url),
+            token: None,
+            header: TokenHeader::Bearer,
+            printer_id: None,
+        }
+    }
+
+    /// A client for printer `printer_id` on the Obico server at `base_url` with a Bearer OAuth
+    /// token: the short form of `Obico::builder(base_url).token(token).printer_id(printer_id)
+    /// .build()`. Sends nothing; the printer's kind is learnt on the first status read or
+    /// [`Obico::refresh`].
+    pub fn new(base_url: &str, token: impl Into<Secret>, printer_id: u64) -> Result<Obico> {
+        Obico::builder(base_url)
+            .token(token)
+            .printer_id(printer_id)
+            .build()
     }
 
     /// A client over a transport built by the caller (its base URL is the server's root and

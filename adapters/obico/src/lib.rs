@@ -45,7 +45,7 @@ pub mod mock;
 pub mod time;
 pub mod wire;
 
-pub use client::{FinishStatus, Obico, PrinterKind, TokenHeader};
+pub use client::{FinishStatus, Obico, ObicoBuilder, PrinterKind, TokenHeader};
 /// The transport settings and the credential type every constructor takes, re-exported as
 /// every adapter does.
 pub use polyprint::transport::{HttpConfig, Secret};
@@ -127,10 +127,10 @@ fn open(
             format!("the Obico printer id must be a number, not {raw:?}"),
         )
     })?;
-    Ok(std::sync::Arc::new(Obico::with_config(
-        endpoint.url_or_empty(),
-        endpoint.credential_or_empty().to_string(),
-        id,
-        http,
-    )?))
+    let printer = Obico::builder(endpoint.url_or_empty())
+        .token(endpoint.credential_or_empty().to_string())
+        .printer_id(id)
+        .http(http)
+        .build()?;
+    Ok(std::sync::Arc::new(printer))
 }

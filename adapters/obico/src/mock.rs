@@ -1019,13 +1019,12 @@ impl ObicoMock {
 
     /// A client for this mock's printer, with fast retries.
     pub fn client(&self) -> Obico {
-        Obico::with_config(
-            &self.uri(),
-            self.token(),
-            self.printer_id,
-            polyprint::mockserver::quick_http(),
-        )
-        .expect("the mock's URI is valid")
+        Obico::builder(self.uri())
+            .token(self.token())
+            .printer_id(self.printer_id)
+            .http(polyprint::mockserver::quick_http())
+            .build()
+            .expect("the mock's URI is valid")
     }
 }
 

@@ -488,13 +488,12 @@ async fn predict_errors() {
 #[tokio::test]
 async fn auth_and_secrets() {
     let mock = ObicoMock::start(VirtualPrinter::new()).await;
-    let bad = Obico::with_config(
-        &mock.uri(),
-        "not-the-token",
-        mock.printer_id(),
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let bad = Obico::builder(mock.uri())
+        .token("not-the-token")
+        .printer_id(mock.printer_id())
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     let err = bad.status().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
     assert!(err
@@ -502,14 +501,13 @@ async fn auth_and_secrets() {
         .contains("Authentication credentials were not provided."));
     assert!(!format!("{bad:?}").contains("not-the-token"));
 
-    let key = Obico::with_token_header(
-        &mock.uri(),
-        mock.token(),
-        mock.printer_id(),
-        polyprint::mockserver::quick_http(),
-        TokenHeader::XApiKey,
-    )
-    .unwrap();
+    let key = Obico::builder(mock.uri())
+        .token(mock.token())
+        .token_header(TokenHeader::XApiKey)
+        .printer_id(mock.printer_id())
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     assert_eq!(key.status().await.unwrap().state, PrinterState::Idle);
     let last = mock.server().journal().pop().unwrap();
     assert_eq!(last.header("x-api-key"), Some(mock.token()));

@@ -9,6 +9,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+use polyprint::builder::Connection;
 use polyprint::transport::{
     parse_base_url, Auth, Body, HttpConfig, Request, Response, Secret, Transport,
 };
@@ -183,62 +184,123 @@ fn with_service_retries(mut config: HttpConfig) -> HttpConfig {
     config
 }
 
-impl OctoEverywhere {
-    /// A client for the App Connection at `base_url` (`https://<id>.octoeverywhere.com`, with or
-    /// without `/octoeverywhere-command-api/`). Sends nothing.
-    pub fn new(base_url: &str, credential: Credential) -> Result<OctoEverywhere> {
-        OctoEverywhere::with_config(base_url, credential, HttpConfig::default())
+/// Builds an [`OctoEverywhere`]: from [`OctoEverywhere::builder`].
+///
+/// ```
+/// use polyprint_octoeverywhere::OctoEverywhere;
+///
+/// let printer = OctoEverywhere::builder("https://abc123.octoeverywhere.com")
+///     .basic("user", "password")
+///     .app_id("my-app")
+///     .build()?;
+/// assert_eq!(printer.connection_id(), "abc123");
+///
+/// // A credential is required; nothing is sent without one.
+/// let err = OctoEverywhere::builder("https://abc123.octoeverywhere.com").build().unwrap_err();
+/// assert_eq!(err.kind(), polyprint::ErrorKind::InvalidArgument);
+/// # Ok::<(), polyprint::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct OctoEverywhereBuilder {
+    connection: Connection,
+    credential: Option<Credential>,
+    app_id: Option<String>,
+}
+
+impl OctoEverywhereBuilder {
+    /// Signs in with the App Connection's Basic credentials.
+    pub fn basic(self, user: impl Into<String>, password: impl Into<Secret>) -> Self {
+        self.credential(Credential::Basic {
+            user: user.into(),
+            password: password.into(),
+        })
     }
 
-    /// With Basic credentials.
+    /// Signs in with a Bearer token.
+    pub fn bearer(self, token: impl Into<Secret>) -> Self {
+        self.credential(Credential::Bearer(token.into()))
+    }
+
+    /// Signs in with `credential`.
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.credential = Some(credential);
+        self
+    }
+
+    /// Names the app id, so a 605 (no Supporter Perks) error carries the portal link for it.
+    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.app_id = Some(app_id.into());
+        self
+    }
+
+    /// Transport settings (default: [`HttpConfig::default`], whose values are tabled there);
+    /// their retry statuses become [`SERVICE_RETRY_STATUSES`].
+    pub fn http(mut self, config: HttpConfig) -> Self {
+        self.connection.set_http(with_service_retries(config));
+        self
+    }
+
+    /// A shared `reqwest::Client`, so a fleet of printers shares one connection pool.
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.connection.set_client(client);
+        self
+    }
+
+    /// The client. [`polyprint::Error::InvalidArgument`] without a credential, for a URL that
+    /// is not `http(s)://host[:port][/path]` or a credential a header cannot carry; nothing is
+    /// sent.
+    pub fn build(mut self) -> Result<OctoEverywhere> {
+        let credential = self.credential.ok_or_else(|| {
+            Error::invalid(
+                "credential",
+                "OctoEverywhere needs Basic credentials or a token",
+            )
+        })?;
+        let url = command_api_url(self.connection.base_url())?;
+        self.connection.set_base_url(url);
+        let mut printer =
+            OctoEverywhere::with_transport(self.connection.transport(credential.auth())?);
+        printer.app_id = self.app_id;
+        Ok(printer)
+    }
+}
+
+impl OctoEverywhere {
+    /// A builder for the App Connection at `base_url` (`https://<id>.octoeverywhere.com`, with
+    /// or without `/octoeverywhere-command-api/`).
+    pub fn builder(base_url: impl Into<String>) -> OctoEverywhereBuilder {
+        let mut connection = Connection::new(base_url);
+        connection.set_http(with_service_retries(HttpConfig::default()));
+        OctoEverywhereBuilder {
+            connection,
+            credential: None,
+            app_id: None,
+        }
+    }
+
+    /// A client for the App Connection at `base_url` with `credential`: the short form of
+    /// `OctoEverywhere::builder(base_url).credential(credential).build()`. Sends nothing.
+    pub fn new(base_url: &str, credential: Credential) -> Result<OctoEverywhere> {
+        OctoEverywhere::builder(base_url)
+            .credential(credential)
+            .build()
+    }
+
+    /// With Basic credentials: `OctoEverywhere::builder(base_url).basic(user, password).build()`.
     pub fn basic(
         base_url: &str,
         user: impl Into<String>,
         password: impl Into<Secret>,
     ) -> Result<OctoEverywhere> {
-        OctoEverywhere::new(
-            base_url,
-            Credential::Basic {
-                user: user.into(),
-                password: password.into(),
-            },
-        )
+        OctoEverywhere::builder(base_url)
+            .basic(user, password)
+            .build()
     }
 
-    /// With a Bearer token.
+    /// With a Bearer token: `OctoEverywhere::builder(base_url).bearer(token).build()`.
     pub fn bearer(base_url: &str, token: impl Into<Secret>) -> Result<OctoEverywhere> {
-        OctoEverywhere::new(base_url, Credential::Bearer(token.into()))
-    }
-
-    /// Like [`OctoEverywhere::new`], with transport settings (its retry statuses become
-    /// [`SERVICE_RETRY_STATUSES`]).
-    pub fn with_config(
-        base_url: &str,
-        credential: Credential,
-        config: HttpConfig,
-    ) -> Result<OctoEverywhere> {
-        let transport = Transport::new(
-            &command_api_url(base_url)?,
-            credential.auth(),
-            with_service_retries(config),
-        )?;
-        Ok(OctoEverywhere::with_transport(transport))
-    }
-
-    /// Like [`OctoEverywhere::with_config`], over a shared `reqwest::Client` (a fleet's pool).
-    pub fn with_client(
-        client: reqwest::Client,
-        base_url: &str,
-        credential: Credential,
-        config: HttpConfig,
-    ) -> Result<OctoEverywhere> {
-        let transport = Transport::with_client(
-            client,
-            &command_api_url(base_url)?,
-            credential.auth(),
-            with_service_retries(config),
-        )?;
-        Ok(OctoEverywhere::with_transport(transport))
+        OctoEverywhere::builder(base_url).bearer(token).build()
     }
 
     /// Over a transport whose base URL is the command API's.
@@ -253,12 +315,6 @@ impl OctoEverywhere {
                 platform_version: None,
             }),
         }
-    }
-
-    /// Names the app id, so a 605 (no Supporter Perks) error carries the portal link for it.
-    pub fn with_app_id(mut self, app_id: impl Into<String>) -> OctoEverywhere {
-        self.app_id = Some(app_id.into());
-        self
     }
 
     /// The transport (endpoint and settings).

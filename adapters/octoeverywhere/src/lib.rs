@@ -49,7 +49,9 @@ pub mod mapping;
 pub mod mock;
 pub mod wire;
 
-pub use client::{Credential, OctoEverywhere, PauseOptions, Temperatures, WebcamSnapshot};
+pub use client::{
+    Credential, OctoEverywhere, OctoEverywhereBuilder, PauseOptions, Temperatures, WebcamSnapshot,
+};
 /// The transport settings and the credential type every constructor takes, re-exported as
 /// every adapter does.
 pub use polyprint::transport::{HttpConfig, Secret};
@@ -95,11 +97,11 @@ fn open(
     endpoint: &polyprint::Endpoint,
     http: polyprint::transport::HttpConfig,
 ) -> polyprint::Result<std::sync::Arc<dyn polyprint::Printer>> {
-    Ok(std::sync::Arc::new(OctoEverywhere::with_config(
-        endpoint.url_or_empty(),
-        Credential::parse(endpoint.credential_or_empty()),
-        http,
-    )?))
+    let printer = OctoEverywhere::builder(endpoint.url_or_empty())
+        .credential(Credential::parse(endpoint.credential_or_empty()))
+        .http(http)
+        .build()?;
+    Ok(std::sync::Arc::new(printer))
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ use polyprint::{Heater, PrinterState};
 use serde_json::{json, Map, Value};
 use wiremock::{Request, ResponseTemplate};
 
-use crate::client::{Credential, OctoEverywhere};
+use crate::client::OctoEverywhere;
 
 /// The path prefix of every plugin call.
 pub const PREFIX: &str = "/octoeverywhere-command-api/";
@@ -258,14 +258,16 @@ impl OctoEverywhereMock {
             .snapshot_available = available;
     }
 
+    /// A builder for a client of this mock with Bearer credentials and quick retries.
+    pub fn builder(&self) -> crate::OctoEverywhereBuilder {
+        OctoEverywhere::builder(self.uri())
+            .bearer(self.credential.clone())
+            .http(polyprint::mockserver::quick_http())
+    }
+
     /// A client for this mock with Bearer credentials and quick retries.
     pub fn client(&self) -> OctoEverywhere {
-        OctoEverywhere::with_config(
-            &self.uri(),
-            Credential::Bearer(self.credential.clone().into()),
-            polyprint::mockserver::quick_http(),
-        )
-        .expect("the mock's URL is valid")
+        self.builder().build().expect("the mock's URL is valid")
     }
 }
 

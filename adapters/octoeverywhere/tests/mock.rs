@@ -9,7 +9,7 @@ use polyprint::mockserver::Fault;
 use polyprint::sim::{VirtualPrinter, DEMO_FILE};
 use polyprint::{ErrorKind, Feature, Heater, Printer, PrinterState};
 use polyprint_octoeverywhere::mock::{OctoEverywhereMock, Platform, BASIC_USER};
-use polyprint_octoeverywhere::{Credential, OctoEverywhere, PauseOptions, Temperatures};
+use polyprint_octoeverywhere::{OctoEverywhere, PauseOptions, Temperatures};
 use serde_json::{json, Value};
 
 async fn post(mock: &OctoEverywhereMock, command: &str, body: Option<Value>) -> Value {
@@ -268,8 +268,10 @@ async fn temporary_service_statuses_are_retried_on_reads_only() {
         count: 1,
     });
     let err = mock
-        .client()
-        .with_app_id("app-42")
+        .builder()
+        .app_id("app-42")
+        .build()
+        .unwrap()
         .status()
         .await
         .unwrap_err();
@@ -410,29 +412,21 @@ async fn snapshots_check_the_content_type() {
 #[tokio::test]
 async fn basic_credentials_work_and_wrong_ones_are_auth() {
     let mock = OctoEverywhereMock::start(VirtualPrinter::new(), Platform::OctoPrint).await;
-    let good = OctoEverywhere::with_config(
-        &mock.uri(),
-        Credential::Basic {
-            user: BASIC_USER.into(),
-            password: mock.credential().to_string().into(),
-        },
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let good = OctoEverywhere::builder(mock.uri())
+        .basic(BASIC_USER, mock.credential().to_string())
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     assert_eq!(good.ping().await.unwrap(), "Pong");
     let files = good.list_files().await.unwrap();
     assert!(files
         .iter()
         .any(|f| f.path == DEMO_FILE && f.size.is_some()));
-    let bad = OctoEverywhere::with_config(
-        &mock.uri(),
-        Credential::Basic {
-            user: BASIC_USER.into(),
-            password: "wrong-password".into(),
-        },
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let bad = OctoEverywhere::builder(mock.uri())
+        .basic(BASIC_USER, "wrong-password")
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     let err = bad.status().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert!(!err.to_string().contains("wrong-password"));

@@ -8,6 +8,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use polyprint::builder::{self, Connection};
 use polyprint::transport::{
     encode_path, Auth, Body, CheckedUploadBody, HttpConfig, Idempotency, Request, Response, Secret,
     Transport,
@@ -59,15 +60,27 @@ pub fn base_features() -> Features {
 
 /// A printer behind an OctoPrint server.
 ///
-/// ```no_run
-/// # async fn demo() -> polyprint::Result<()> {
-/// use polyprint::Printer;
+/// Built with [`OctoPrint::builder`] (or [`OctoPrint::new`] for a URL and a key); building
+/// sends nothing.
+///
+/// ```
+/// # #[cfg(feature = "mock")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> polyprint::Result<()> {
+/// use polyprint::{Printer, PrinterState};
+/// use polyprint_octoprint::mock::OctoPrintMock;
 /// use polyprint_octoprint::OctoPrint;
 ///
-/// let printer = OctoPrint::new("http://127.0.0.1:5000", "my-api-key")?;
+/// // An OctoPrint that answers like the real one, over an embedded virtual printer.
+/// let server = OctoPrintMock::start(polyprint::sim::VirtualPrinter::default()).await;
+///
+/// let printer = OctoPrint::new(&server.uri(), server.api_key())?;
 /// let status = printer.status().await?;
-/// println!("{} ({})", status.state, status.raw_state);
+/// assert_eq!(status.state, PrinterState::Idle);
+/// assert_eq!(status.raw_state, "Operational");
 /// # Ok(()) }
+/// # #[cfg(not(feature = "mock"))]
+/// # fn main() {}
 /// ```
 #[derive(Clone, Debug)]
 pub struct OctoPrint {
@@ -78,31 +91,129 @@ pub struct OctoPrint {
     webcam: Arc<AtomicBool>,
 }
 
+/// Builds an [`OctoPrint`]: from [`OctoPrint::builder`] or [`OctoPrintBuilder::from_env`].
+///
+/// ```
+/// use polyprint::transport::HttpConfig;
+/// use polyprint::Backend;
+/// use polyprint_octoprint::OctoPrint;
+/// use std::time::Duration;
+///
+/// let printer = OctoPrint::builder("http://127.0.0.1:5000")
+///     .api_key("my-api-key")
+///     .http(HttpConfig { request_timeout: Duration::from_secs(5), ..HttpConfig::default() })
+///     .port("VIRTUAL")
+///     .name("Workshop MK3")
+///     .build()?;
+/// assert_eq!(printer.describe().name, "Workshop MK3");
+///
+/// // Nothing is sent until asked; a missing key is refused at once.
+/// let err = OctoPrint::builder("http://127.0.0.1:5000").build().unwrap_err();
+/// assert_eq!(err.kind(), polyprint::ErrorKind::InvalidArgument);
+/// # Ok::<(), polyprint::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct OctoPrintBuilder {
+    connection: Connection,
+    api_key: Option<Secret>,
+    port: Option<String>,
+    baudrate: Option<u32>,
+    webcam: Option<bool>,
+}
+
+/// The variable [`OctoPrintBuilder::from_env`] reads the server's URL from.
+pub const ENV_URL: &str = "OCTOPRINT_URL";
+/// The variable [`OctoPrintBuilder::from_env`] reads the API key from.
+pub const ENV_API_KEY: &str = "OCTOPRINT_API_KEY";
+
+impl OctoPrintBuilder {
+    /// A builder from [`ENV_URL`] (`OCTOPRINT_URL`) and [`ENV_API_KEY`] (`OCTOPRINT_API_KEY`),
+    /// both required; the rest can still be set on it.
+    pub fn from_env() -> Result<OctoPrintBuilder> {
+        let url = builder::require_env(ENV_URL)?;
+        Ok(OctoPrint::builder(url).api_key(builder::require_env(ENV_API_KEY)?))
+    }
+
+    /// The API key (an application key or a user's key). Required.
+    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Transport settings (default: [`HttpConfig::default`], whose values are tabled there).
+    pub fn http(mut self, config: HttpConfig) -> Self {
+        self.connection.set_http(config);
+        self
+    }
+
+    /// A shared `reqwest::Client`, so a fleet of printers shares one connection pool.
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.connection.set_client(client);
+        self
+    }
+
+    /// Names the printer for people (default: `OctoPrint at <host:port>`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.connection.set_name(name);
+        self
+    }
+
+    /// The serial port [`connect`](polyprint::Printer::connect) asks for, e.g. `VIRTUAL` or
+    /// `/dev/ttyACM0`. Without one, the connect command names no port and OctoPrint uses its
+    /// configured preference or autodetects; it is never forced to `VIRTUAL`.
+    pub fn port(mut self, port: impl Into<String>) -> Self {
+        self.port = Some(port.into());
+        self
+    }
+
+    /// The baud rate [`connect`](polyprint::Printer::connect) asks for (default: OctoPrint's
+    /// preference or autodetection).
+    pub fn baudrate(mut self, baudrate: u32) -> Self {
+        self.baudrate = Some(baudrate);
+        self
+    }
+
+    /// Claims [`Feature::WebcamSnapshot`] (or not) without asking the server. See
+    /// [`OctoPrint::detect_webcam`] to ask it.
+    pub fn webcam(mut self, snapshot: bool) -> Self {
+        self.webcam = Some(snapshot);
+        self
+    }
+
+    /// The client. [`polyprint::Error::InvalidArgument`] for a missing key, a URL that is not
+    /// `http(s)://host[:port][/path]` or a key a header cannot carry; nothing is sent.
+    pub fn build(self) -> Result<OctoPrint> {
+        let key = self
+            .api_key
+            .ok_or_else(|| Error::invalid("API key", "is required for OctoPrint"))?;
+        let mut printer = OctoPrint::from_transport(self.connection.transport(auth(key))?);
+        if let Some(name) = self.connection.name() {
+            printer.name = name.to_string();
+        }
+        printer.port = self.port;
+        printer.baudrate = self.baudrate;
+        printer.webcam = Arc::new(AtomicBool::new(self.webcam.unwrap_or(false)));
+        Ok(printer)
+    }
+}
+
 impl OctoPrint {
-    /// A client for the server at `base_url` with its own connection pool.
+    /// A builder for the server at `base_url` (e.g. `http://octopi.local`).
+    pub fn builder(base_url: impl Into<String>) -> OctoPrintBuilder {
+        OctoPrintBuilder {
+            connection: Connection::new(base_url),
+            api_key: None,
+            port: None,
+            baudrate: None,
+            webcam: None,
+        }
+    }
+
+    /// A client for the server at `base_url` with its own connection pool: the short form of
+    /// `OctoPrint::builder(base_url).api_key(api_key).build()`.
     pub fn new(base_url: &str, api_key: impl Into<Secret>) -> Result<OctoPrint> {
-        OctoPrint::with_config(base_url, api_key, HttpConfig::default())
-    }
-
-    /// A client with transport settings.
-    pub fn with_config(
-        base_url: &str,
-        api_key: impl Into<Secret>,
-        config: HttpConfig,
-    ) -> Result<OctoPrint> {
-        let transport = Transport::new(base_url, auth(api_key.into()), config)?;
-        Ok(OctoPrint::from_transport(transport))
-    }
-
-    /// A client over a shared `reqwest::Client`, so a fleet of printers shares one pool.
-    pub fn with_client(
-        client: reqwest::Client,
-        base_url: &str,
-        api_key: impl Into<Secret>,
-        config: HttpConfig,
-    ) -> Result<OctoPrint> {
-        let transport = Transport::with_client(client, base_url, auth(api_key.into()), config)?;
-        Ok(OctoPrint::from_transport(transport))
+        OctoPrint::builder(base_url).api_key(api_key).build()
     }
 
     fn from_transport(transport: Transport) -> OctoPrint {
@@ -114,34 +225,6 @@ impl OctoPrint {
             baudrate: None,
             webcam: Arc::new(AtomicBool::new(false)),
         }
-    }
-
-    /// Names the printer for people (default: `OctoPrint at <host:port>`).
-    pub fn with_name(mut self, name: impl Into<String>) -> OctoPrint {
-        self.name = name.into();
-        self
-    }
-
-    /// The serial port [`connect`](polyprint::Printer::connect) asks for, e.g. `VIRTUAL` or
-    /// `/dev/ttyACM0`. Without one, the connect command names no port and OctoPrint uses its
-    /// configured preference or autodetects; it is never forced to `VIRTUAL`.
-    pub fn with_port(mut self, port: impl Into<String>) -> OctoPrint {
-        self.port = Some(port.into());
-        self
-    }
-
-    /// The baud rate [`connect`](polyprint::Printer::connect) asks for (default: OctoPrint's
-    /// preference or autodetection).
-    pub fn with_baudrate(mut self, baudrate: u32) -> OctoPrint {
-        self.baudrate = Some(baudrate);
-        self
-    }
-
-    /// Claims [`Feature::WebcamSnapshot`] (or not) without asking the server. See
-    /// [`OctoPrint::detect_webcam`] to ask it.
-    pub fn with_webcam(mut self, snapshot: bool) -> OctoPrint {
-        self.webcam = Arc::new(AtomicBool::new(snapshot));
-        self
     }
 
     /// Asks `/api/settings` whether a webcam can take snapshots, and claims
@@ -537,10 +620,12 @@ mod tests {
         );
         assert_eq!(body(Command::Connect).1, json!({"command":"connect"}));
         assert_eq!(body(Command::Disconnect).1, json!({"command":"disconnect"}));
-        let op = OctoPrint::new("http://127.0.0.1:1", "k")
-            .unwrap()
-            .with_port("VIRTUAL")
-            .with_baudrate(115200);
+        let op = OctoPrint::builder("http://127.0.0.1:1")
+            .api_key("k")
+            .port("VIRTUAL")
+            .baudrate(115200)
+            .build()
+            .unwrap();
         let (_, b, _) = command_request(&op, &Command::Connect).unwrap();
         assert_eq!(
             b,
@@ -567,10 +652,11 @@ mod tests {
             Some("http://127.0.0.1:1")
         );
         assert!(!op.capabilities().contains(Feature::WebcamSnapshot));
-        assert!(op
-            .clone()
-            .with_webcam(true)
-            .capabilities()
-            .contains(Feature::WebcamSnapshot));
+        let forced = OctoPrint::builder("http://127.0.0.1:1")
+            .api_key("k")
+            .webcam(true)
+            .build()
+            .unwrap();
+        assert!(forced.capabilities().contains(Feature::WebcamSnapshot));
     }
 }

@@ -9,7 +9,10 @@
 //! use polyprint::{Heater, Printer};
 //! use polyprint_octoprint::OctoPrint;
 //!
-//! let printer = OctoPrint::new("http://127.0.0.1:5000", "my-api-key")?.with_port("VIRTUAL");
+//! let printer = OctoPrint::builder("http://127.0.0.1:5000")
+//!     .api_key("my-api-key")
+//!     .port("VIRTUAL")
+//!     .build()?;
 //! printer.connect().await?;
 //! printer.set_target(Heater::Bed, 60.0).await?;
 //! let status = printer.status().await?;
@@ -56,7 +59,7 @@
 //!
 //! Claimed: PrintStart, PauseResume, Cancel, FileList, FileUpload, FileDelete,
 //! TemperatureControl, AxisMovement, Homing, Extrusion, GCode, ConnectionControl, and
-//! WebcamSnapshot only when asked for ([`OctoPrint::with_webcam`]) or detected
+//! WebcamSnapshot only when asked for ([`OctoPrintBuilder::webcam`]) or detected
 //! ([`OctoPrint::detect_webcam`]): OctoPrint's settings say the webcam is enabled even when no
 //! camera is configured, and its snapshot endpoint then answers 500.
 //!
@@ -84,7 +87,7 @@
 //! | extrude | `POST /api/printer/tool` `{"command":"extrude","amount":5}` |
 //! | G-code | `POST /api/printer/command` `{"commands":["G28"]}` |
 //! | delete a file | `DELETE /api/files/local/<path>` |
-//! | connect / disconnect | `POST /api/connection` `{"command":"connect"}` (plus `port`/`baudrate` when configured with [`OctoPrint::with_port`]) / `{"command":"disconnect"}` |
+//! | connect / disconnect | `POST /api/connection` `{"command":"connect"}` (plus `port`/`baudrate` when configured with [`OctoPrintBuilder::port`]) / `{"command":"disconnect"}` |
 //!
 //! OctoPrint accepts some commands that then do nothing (pause while paused, a target for a
 //! tool the printer lacks, connect while connected): confirm with a status.
@@ -114,7 +117,7 @@ pub mod mock;
 pub mod push;
 pub mod wire;
 
-pub use client::{base_features, OctoPrint};
+pub use client::{base_features, OctoPrint, OctoPrintBuilder};
 pub use mapping::map_status;
 /// The transport settings and the credential type every constructor takes, re-exported as
 /// every adapter does.
@@ -125,7 +128,7 @@ pub use wire::{JobResponse, PrinterResponse};
 pub const BACKEND: &str = "octoprint";
 
 /// OctoPrint in the registry: a URL and an API key (`X-Api-Key`); the endpoint's `port` and
-/// `baudrate` options are what `connect` asks for ([`OctoPrint::with_port`]).
+/// `baudrate` options are what `connect` asks for ([`OctoPrintBuilder::port`]).
 /// A printer waiting for a person has no state of its own in OctoPrint, and `resume` while
 /// printing is accepted and does nothing (204).
 pub const DESCRIPTOR: polyprint::Descriptor = {
@@ -166,19 +169,18 @@ fn open(
     endpoint: &polyprint::Endpoint,
     http: HttpConfig,
 ) -> polyprint::Result<std::sync::Arc<dyn polyprint::Printer>> {
-    let mut printer = OctoPrint::with_config(
-        endpoint.url_or_empty(),
-        endpoint.credential_or_empty().to_string(),
-        http,
-    )?;
+    let mut builder = OctoPrint::builder(endpoint.url_or_empty())
+        .api_key(endpoint.credential_or_empty().to_string())
+        .http(http);
     if let Some(port) = endpoint.option("port") {
-        printer = printer.with_port(port);
+        builder = builder.port(port);
     }
     if let Some(baud) = endpoint.option("baudrate") {
         let baud = baud.trim().parse::<u32>().map_err(|_| {
             polyprint::Error::invalid("baudrate", format!("{baud:?} is not a number"))
         })?;
-        printer = printer.with_baudrate(baud);
+        builder = builder.baudrate(baud);
     }
+    let printer = builder.build()?;
     Ok(std::sync::Arc::new(printer))
 }

@@ -8,9 +8,10 @@ use polyprint::{Error, Heater, Printer, PrinterState, Upload};
 use polyprint_octoprint::OctoPrint;
 
 fn target() -> Option<OctoPrint> {
-    let url = std::env::var("OCTOPRINT_URL").ok()?;
-    let key = std::env::var("OCTOPRINT_API_KEY").ok()?;
-    Some(OctoPrint::new(&url, key).unwrap().with_port("VIRTUAL"))
+    std::env::var("OCTOPRINT_URL").ok()?;
+    // The variables a user's program would read too.
+    let builder = polyprint_octoprint::OctoPrintBuilder::from_env().unwrap();
+    Some(builder.port("VIRTUAL").build().unwrap())
 }
 
 async fn wait_for(p: &OctoPrint, want: &[PrinterState], within: Duration) -> PrinterState {

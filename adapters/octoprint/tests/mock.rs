@@ -15,13 +15,12 @@ use serde_json::{json, Value};
 
 async fn setup_with(printer: VirtualPrinter) -> (OctoPrintMock, OctoPrint) {
     let mock = OctoPrintMock::start(printer).await;
-    let client = OctoPrint::with_config(
-        &mock.uri(),
-        mock.api_key(),
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap()
-    .with_port("VIRTUAL");
+    let client = OctoPrint::builder(mock.uri())
+        .api_key(mock.api_key())
+        .http(polyprint::mockserver::quick_http())
+        .port("VIRTUAL")
+        .build()
+        .unwrap();
     (mock, client)
 }
 
@@ -124,12 +123,11 @@ async fn lifecycle_start_pause_resume_cancel() {
 #[tokio::test]
 async fn bad_key_is_auth_on_get_and_on_post() {
     let (mock, _) = setup().await;
-    let p = OctoPrint::with_config(
-        &mock.uri(),
-        "wrong-key",
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let p = OctoPrint::builder(mock.uri())
+        .api_key("wrong-key")
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     let err = p.status().await.unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "{err}");
     let err = p.pause().await.unwrap_err();
@@ -325,12 +323,11 @@ async fn offline_connect_and_first_readings() {
     assert_eq!(state(&p).await, PrinterState::Offline);
 
     // Without a configured port, no port is forced.
-    let plain = OctoPrint::with_config(
-        &mock.uri(),
-        MOCK_API_KEY,
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let plain = OctoPrint::builder(mock.uri())
+        .api_key(MOCK_API_KEY)
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     plain.connect().await.unwrap();
     assert_eq!(
         posts(&mock, "/api/connection").last(),
@@ -342,7 +339,12 @@ async fn offline_connect_and_first_readings() {
         .advance(polyprint_octoprint::mock::AUTODETECT);
     assert_eq!(state(&plain).await, PrinterState::Idle);
 
-    let bad = plain.with_port("/dev/nonexistent");
+    let bad = OctoPrint::builder(mock.uri())
+        .api_key(MOCK_API_KEY)
+        .http(polyprint::mockserver::quick_http())
+        .port("/dev/nonexistent")
+        .build()
+        .unwrap();
     let err = bad.connect().await.unwrap_err();
     assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
     assert!(err.to_string().contains("port is invalid"), "{err}");
@@ -440,7 +442,12 @@ async fn unsupported_features_send_nothing() {
 async fn webcam_snapshot() {
     let (mock, p) = setup().await;
     assert!(!p.detect_webcam().await.unwrap());
-    let forced = p.clone().with_webcam(true);
+    let forced = OctoPrint::builder(mock.uri())
+        .api_key(mock.api_key())
+        .http(polyprint::mockserver::quick_http())
+        .webcam(true)
+        .build()
+        .unwrap();
     let err = forced.snapshot().await.unwrap_err();
     match &err {
         Error::Api {
@@ -1140,12 +1147,11 @@ async fn connecting_takes_the_real_servers_time() {
     use polyprint_octoprint::mock::{AUTODETECT, DETECTING, TEMPS_AFTER_CONNECT};
     let (mock, p) = setup().await;
     p.disconnect().await.unwrap();
-    let plain = OctoPrint::with_config(
-        &mock.uri(),
-        MOCK_API_KEY,
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let plain = OctoPrint::builder(mock.uri())
+        .api_key(MOCK_API_KEY)
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     plain.connect().await.unwrap();
     let s = plain.status().await.unwrap();
     assert_eq!(

@@ -15,12 +15,11 @@ use polyprint_octoprint::OctoPrint;
 
 async fn setup() -> (OctoPrintMock, Arc<OctoPrint>) {
     let mock = OctoPrintMock::start(VirtualPrinter::new()).await;
-    let client = OctoPrint::with_config(
-        &mock.uri(),
-        mock.api_key(),
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let client = OctoPrint::builder(mock.uri())
+        .api_key(mock.api_key())
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     (mock, Arc::new(client))
 }
 

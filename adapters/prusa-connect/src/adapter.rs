@@ -13,7 +13,8 @@
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use polyprint::transport::{HttpConfig, Secret};
+use polyprint::builder::{self, Connection};
+use polyprint::transport::{Auth, HttpConfig, Secret};
 use polyprint::validate::FileName;
 use polyprint::{
     async_trait, Axis, Backend, BackendExt, CheckedUpload, Command, Error, Feature, Features,
@@ -113,53 +114,129 @@ fn kw(v: Value) -> Map<String, Value> {
     }
 }
 
+/// The variable [`PrusaConnectBuilder::from_env`] reads the printer's UUID from.
+pub const ENV_PRINTER: &str = "PRUSA_CONNECT_PRINTER";
+/// The variable [`PrusaConnectBuilder::from_env`] reads another address than
+/// [`crate::DEFAULT_BASE_URL`] from, when it is set.
+pub const ENV_URL: &str = "PRUSA_CONNECT_URL";
+
+/// Builds a [`PrusaConnect`] printer: from [`PrusaConnect::builder`] or
+/// [`PrusaConnectBuilder::from_env`].
+///
+/// ```
+/// use polyprint_prusa_connect::{Credentials, PrusaConnect, DEFAULT_BASE_URL};
+///
+/// let printer = PrusaConnect::builder(DEFAULT_BASE_URL)
+///     .credentials(Credentials::token("access-token").with_refresh_token("refresh-token"))
+///     .printer("11111111-2222-3333-4444-555555555555")
+///     .build()?;
+///
+/// // The token and a well-formed printer UUID are required; nothing is sent without them.
+/// let err = PrusaConnect::builder(DEFAULT_BASE_URL)
+///     .token("access-token")
+///     .printer("not a uuid")
+///     .build()
+///     .unwrap_err();
+/// assert_eq!(err.kind(), polyprint::ErrorKind::InvalidArgument);
+/// # Ok::<(), polyprint::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct PrusaConnectBuilder {
+    connection: Connection,
+    credentials: Option<Credentials>,
+    printer: Option<String>,
+    ttl: Duration,
+}
+
+impl PrusaConnectBuilder {
+    /// A builder from [`ENV_URL`] (`PRUSA_CONNECT_URL`, else [`crate::DEFAULT_BASE_URL`]),
+    /// [`Credentials::from_env`] (`PRUSA_CONNECT_TOKEN`, `PRUSA_CONNECT_REFRESH_TOKEN`) and
+    /// [`ENV_PRINTER`] (`PRUSA_CONNECT_PRINTER`, required).
+    pub fn from_env() -> Result<PrusaConnectBuilder> {
+        let url = builder::env_var(ENV_URL)?.unwrap_or_else(|| crate::DEFAULT_BASE_URL.into());
+        Ok(PrusaConnect::builder(url)
+            .credentials(Credentials::from_env()?)
+            .printer(builder::require_env(ENV_PRINTER)?))
+    }
+
+    /// A bearer access token (no refresh). See [`PrusaConnectBuilder::credentials`].
+    pub fn token(self, token: impl Into<Secret>) -> Self {
+        self.credentials(Credentials::token(token))
+    }
+
+    /// Full [`Credentials`] (refresh token, token file, token endpoint). Required, or
+    /// [`PrusaConnectBuilder::token`].
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The printer's UUID. Required.
+    pub fn printer(mut self, uuid: impl Into<String>) -> Self {
+        self.printer = Some(uuid.into());
+        self
+    }
+
+    /// How long the supported-commands list is cached (default:
+    /// [`DEFAULT_CAPABILITIES_TTL`]).
+    pub fn capabilities_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// Transport settings (default: [`HttpConfig::default`], whose values are tabled there).
+    pub fn http(mut self, config: HttpConfig) -> Self {
+        self.connection.set_http(config);
+        self
+    }
+
+    /// A shared `reqwest::Client`, so a fleet of printers shares one connection pool.
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.connection.set_client(client);
+        self
+    }
+
+    /// The printer. [`polyprint::Error::InvalidArgument`] without credentials, without a
+    /// printer or with one that is not a UUID, or for a URL that is not
+    /// `http(s)://host[:port][/path]`; nothing is sent.
+    pub fn build(self) -> Result<PrusaConnect> {
+        let credentials = self
+            .credentials
+            .ok_or_else(|| Error::invalid("token", "is required for Prusa Connect"))?;
+        let uuid = self
+            .printer
+            .ok_or_else(|| Error::invalid("printer UUID", "is required for Prusa Connect"))?;
+        check_uuid(&uuid)?;
+        let transport = self.connection.transport(Auth::None)?;
+        let account = PrusaConnectClient::over(transport, credentials);
+        Ok(PrusaConnect::with_account(account, &uuid)?.with_capabilities_ttl(self.ttl))
+    }
+}
+
 impl PrusaConnect {
-    /// A printer by UUID, with a bearer access token.
+    /// A builder for the Prusa Connect at `base_url` ([`crate::DEFAULT_BASE_URL`] for Prusa's
+    /// own service).
+    pub fn builder(base_url: impl Into<String>) -> PrusaConnectBuilder {
+        PrusaConnectBuilder {
+            connection: Connection::new(base_url),
+            credentials: None,
+            printer: None,
+            ttl: DEFAULT_CAPABILITIES_TTL,
+        }
+    }
+
+    /// A printer by UUID, with a bearer access token: the short form of
+    /// `PrusaConnect::builder(base_url).token(token).printer(printer_uuid).build()`.
     pub fn new(
         base_url: &str,
         token: impl Into<Secret>,
         printer_uuid: &str,
     ) -> Result<PrusaConnect> {
-        PrusaConnect::with_config(base_url, token, printer_uuid, HttpConfig::default())
-    }
-
-    /// Like [`PrusaConnect::new`], with transport settings.
-    pub fn with_config(
-        base_url: &str,
-        token: impl Into<Secret>,
-        printer_uuid: &str,
-        config: HttpConfig,
-    ) -> Result<PrusaConnect> {
-        PrusaConnect::with_credentials(base_url, Credentials::token(token), printer_uuid, config)
-    }
-
-    /// With full [`Credentials`] (refresh token, token file, token endpoint).
-    pub fn with_credentials(
-        base_url: &str,
-        credentials: Credentials,
-        printer_uuid: &str,
-        config: HttpConfig,
-    ) -> Result<PrusaConnect> {
-        check_uuid(printer_uuid)?;
-        PrusaConnect::with_account(
-            PrusaConnectClient::new(base_url, credentials, config)?,
-            printer_uuid,
-        )
-    }
-
-    /// Like [`PrusaConnect::with_config`], over a shared `reqwest::Client` (one connection
-    /// pool for a fleet).
-    pub fn with_client(
-        client: reqwest::Client,
-        base_url: &str,
-        token: impl Into<Secret>,
-        printer_uuid: &str,
-        config: HttpConfig,
-    ) -> Result<PrusaConnect> {
-        check_uuid(printer_uuid)?;
-        let account =
-            PrusaConnectClient::with_client(client, base_url, Credentials::token(token), config)?;
-        PrusaConnect::with_account(account, printer_uuid)
+        PrusaConnect::builder(base_url)
+            .token(token)
+            .printer(printer_uuid)
+            .build()
     }
 
     /// One printer of an account's client (several printers may share one client).

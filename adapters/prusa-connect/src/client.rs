@@ -209,16 +209,19 @@ impl PrusaConnectClient {
         credentials: impl Into<Credentials>,
         config: HttpConfig,
     ) -> Result<Self> {
-        let transport = Transport::with_client(
-            client,
-            base_url,
-            polyprint::transport::Auth::None,
-            config.clone(),
-        )?;
-        Ok(PrusaConnectClient {
+        let transport =
+            Transport::with_client(client, base_url, polyprint::transport::Auth::None, config)?;
+        Ok(PrusaConnectClient::over(transport, credentials.into()))
+    }
+
+    /// A client over a transport without auth (the bearer token is added per request; a
+    /// refresh uses the transport's settings).
+    pub(crate) fn over(transport: Transport, credentials: Credentials) -> Self {
+        let config = transport.config().clone();
+        PrusaConnectClient {
             transport,
-            tokens: Arc::new(TokenKeeper::new(credentials.into(), config)),
-        })
+            tokens: Arc::new(TokenKeeper::new(credentials, config)),
+        }
     }
 
     /// The base URL, without credentials.

@@ -32,7 +32,7 @@ pub mod mock;
 pub mod state;
 pub mod wire;
 
-pub use adapter::{declared_features, PrusaConnect, DEFAULT_CAPABILITIES_TTL};
+pub use adapter::{declared_features, PrusaConnect, PrusaConnectBuilder, DEFAULT_CAPABILITIES_TTL};
 pub use auth::Credentials;
 pub use client::{FailureTag, JobQuery, PrusaConnectClient, Window};
 pub use commands::CommandSet;
@@ -84,12 +84,12 @@ fn open(
     endpoint: &polyprint::Endpoint,
     http: polyprint::transport::HttpConfig,
 ) -> polyprint::Result<std::sync::Arc<dyn polyprint::Printer>> {
-    Ok(std::sync::Arc::new(PrusaConnect::with_config(
-        endpoint.url_or_empty(),
-        endpoint.credential_or_empty().to_string(),
-        endpoint.printer_id_or_empty(),
-        http,
-    )?))
+    let printer = PrusaConnect::builder(endpoint.url_or_empty())
+        .token(endpoint.credential_or_empty().to_string())
+        .printer(endpoint.printer_id_or_empty())
+        .http(http)
+        .build()?;
+    Ok(std::sync::Arc::new(printer))
 }
 
 /// Prusa Connect's address.

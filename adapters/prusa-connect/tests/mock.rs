@@ -15,13 +15,12 @@ use serde_json::{json, Value};
 
 async fn setup() -> (PrusaConnectMock, PrusaConnect) {
     let mock = PrusaConnectMock::start(VirtualPrinter::new()).await;
-    let p = PrusaConnect::with_config(
-        &mock.uri(),
-        mock.token(),
-        mock.printer_uuid(),
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let p = PrusaConnect::builder(mock.uri())
+        .token(mock.token())
+        .printer(mock.printer_uuid())
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     (mock, p)
 }
 
@@ -246,14 +245,13 @@ async fn invalid_state_and_bad_arguments_send_nothing() {
 #[tokio::test]
 async fn capabilities_cache_really_expires() {
     let mock = PrusaConnectMock::start(VirtualPrinter::new()).await;
-    let p = PrusaConnect::with_config(
-        &mock.uri(),
-        mock.token(),
-        mock.printer_uuid(),
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap()
-    .with_capabilities_ttl(Duration::from_millis(150));
+    let p = PrusaConnect::builder(mock.uri())
+        .token(mock.token())
+        .printer(mock.printer_uuid())
+        .http(polyprint::mockserver::quick_http())
+        .capabilities_ttl(Duration::from_millis(150))
+        .build()
+        .unwrap();
     let fetches = || {
         mock.server()
             .journal()
@@ -438,13 +436,12 @@ async fn prusa_surface_against_the_mock() {
 #[tokio::test]
 async fn auth_refresh_and_secrets() {
     let mock = PrusaConnectMock::start(VirtualPrinter::new()).await;
-    let bad = PrusaConnect::with_config(
-        &mock.uri(),
-        "wrong-token-XYZ",
-        mock.printer_uuid(),
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let bad = PrusaConnect::builder(mock.uri())
+        .token("wrong-token-XYZ")
+        .printer(mock.printer_uuid())
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     let err = bad.status().await.unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "{err}");
     assert!(
@@ -464,13 +461,12 @@ async fn auth_refresh_and_secrets() {
     let creds = Credentials::token(near)
         .with_refresh_token(mock.refresh_token())
         .with_token_url(mock.token_url());
-    let p = PrusaConnect::with_credentials(
-        &mock.uri(),
-        creds,
-        mock.printer_uuid(),
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let p = PrusaConnect::builder(mock.uri())
+        .credentials(creds)
+        .printer(mock.printer_uuid())
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     assert_eq!(p.status().await.unwrap().state, PrinterState::Idle);
     let j = mock.server().journal();
     assert_eq!(j[0].path, "/o/token/");
@@ -481,13 +477,12 @@ async fn auth_refresh_and_secrets() {
     let creds = Credentials::token("a")
         .with_refresh_token("bad-refresh-SECRET")
         .with_token_url(mock.token_url());
-    let q = PrusaConnect::with_credentials(
-        &mock.uri(),
-        creds,
-        mock.printer_uuid(),
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let q = PrusaConnect::builder(mock.uri())
+        .credentials(creds)
+        .printer(mock.printer_uuid())
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     let err = q.client().refresh_token().await.unwrap_err();
     assert!(
         matches!(err, Error::Auth { .. }) && !err.to_string().contains("SECRET"),

@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use polyprint::builder::{self, Connection};
 use polyprint::transport::{
     encode_path, Auth, Body, CheckedUploadBody, HttpConfig, Idempotency, Request, Response, Secret,
     Transport,
@@ -83,24 +84,25 @@ impl Credential {
     }
 }
 
-/// A printer behind PrusaLink.
+/// A printer behind PrusaLink. Built with [`PrusaLink::builder`] (or [`PrusaLink::new`] for a
+/// URL and an API key); building sends nothing.
 ///
-/// ```no_run
-/// # async fn demo() -> polyprint::Result<()> {
-/// use polyprint::Printer;
-/// use polyprint_prusalink::{Credential, PrusaLink};
+/// ```
+/// # #[cfg(feature = "mock")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> polyprint::Result<()> {
+/// use polyprint::{Printer, PrinterState};
+/// use polyprint_prusalink::mock::{PrusaLinkMock, MOCK_API_KEY};
+/// use polyprint_prusalink::PrusaLink;
 ///
-/// // With the API key from the printer's settings...
-/// let printer = PrusaLink::new("http://192.168.1.20", "my-api-key")?;
-/// // ...or with Digest, user `maker` and the printer's password.
-/// let printer = PrusaLink::with_credential(
-///     "http://192.168.1.20",
-///     Credential::parse("maker:password"),
-///     Default::default(),
-/// )?;
-/// let status = printer.status().await?;
-/// println!("{} ({})", status.state, status.raw_state);
+/// // A PrusaLink that answers like the real one, over an embedded virtual printer.
+/// let server = PrusaLinkMock::start(polyprint::sim::VirtualPrinter::default()).await;
+///
+/// let printer = PrusaLink::new(&server.uri(), MOCK_API_KEY)?;
+/// assert_eq!(printer.status().await?.state, PrinterState::Idle);
 /// # Ok(()) }
+/// # #[cfg(not(feature = "mock"))]
+/// # fn main() {}
 /// ```
 #[derive(Clone, Debug)]
 pub struct PrusaLink {
@@ -108,48 +110,128 @@ pub struct PrusaLink {
     name: String,
 }
 
-impl PrusaLink {
-    /// A client for the server at `base_url` with an API key and its own connection pool.
-    pub fn new(base_url: &str, api_key: impl Into<Secret>) -> Result<PrusaLink> {
-        PrusaLink::with_credential(
-            base_url,
-            Credential::ApiKey(api_key.into()),
-            HttpConfig::default(),
-        )
+/// The variable [`PrusaLinkBuilder::from_env`] reads the printer's URL from.
+pub const ENV_URL: &str = "PRUSALINK_URL";
+/// The variable [`PrusaLinkBuilder::from_env`] reads the API key from.
+pub const ENV_API_KEY: &str = "PRUSALINK_API_KEY";
+/// The variable [`PrusaLinkBuilder::from_env`] reads the Digest user from (without a key).
+pub const ENV_USER: &str = "PRUSALINK_USER";
+/// The variable [`PrusaLinkBuilder::from_env`] reads the Digest password from (without a key).
+pub const ENV_PASSWORD: &str = "PRUSALINK_PASSWORD";
+
+/// Builds a [`PrusaLink`]: from [`PrusaLink::builder`] or [`PrusaLinkBuilder::from_env`].
+///
+/// ```
+/// use polyprint::Backend;
+/// use polyprint_prusalink::PrusaLink;
+///
+/// // With the API key from the printer's settings...
+/// let by_key = PrusaLink::builder("http://127.0.0.1:8080").api_key("my-api-key").build()?;
+/// // ...or with Digest, user `maker` and the password shown on the printer.
+/// let by_digest = PrusaLink::builder("http://127.0.0.1:8080")
+///     .digest("maker", "printer-password")
+///     .name("MK3S by the window")
+///     .build()?;
+/// assert_eq!(by_digest.describe().name, "MK3S by the window");
+///
+/// // One of the two is required; nothing is sent without it.
+/// let err = PrusaLink::builder("http://127.0.0.1:8080").build().unwrap_err();
+/// assert_eq!(err.kind(), polyprint::ErrorKind::InvalidArgument);
+/// # Ok::<(), polyprint::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct PrusaLinkBuilder {
+    connection: Connection,
+    credential: Option<Credential>,
+}
+
+impl PrusaLinkBuilder {
+    /// A builder from [`ENV_URL`] (`PRUSALINK_URL`) and either [`ENV_API_KEY`]
+    /// (`PRUSALINK_API_KEY`) or [`ENV_USER`] and [`ENV_PASSWORD`] (`PRUSALINK_USER`,
+    /// `PRUSALINK_PASSWORD`) for Digest; the key wins when both are set.
+    pub fn from_env() -> Result<PrusaLinkBuilder> {
+        let builder = PrusaLink::builder(builder::require_env(ENV_URL)?);
+        if let Some(key) = builder::env_var(ENV_API_KEY)? {
+            return Ok(builder.api_key(key));
+        }
+        match (builder::env_var(ENV_USER)?, builder::env_var(ENV_PASSWORD)?) {
+            (Some(user), Some(password)) => Ok(builder.digest(user, password)),
+            _ => Err(Error::invalid(
+                ENV_API_KEY,
+                format!("is not set (nor are both {ENV_USER} and {ENV_PASSWORD})"),
+            )),
+        }
     }
 
-    /// A client with a [`Credential`] and transport settings. A 503 is retried like any
-    /// transient answer (a proxy in front may send one); when PrusaLink's own 503 "Printer
-    /// Unavailable" (the daemon starting) persists, a status shows it as Offline.
-    pub fn with_credential(
-        base_url: &str,
-        credential: Credential,
-        config: HttpConfig,
-    ) -> Result<PrusaLink> {
-        let transport = Transport::new(base_url, credential.auth(), config)?;
-        Ok(PrusaLink::from_transport(transport))
+    /// Signs in with the API key (`X-Api-Key`).
+    pub fn api_key(self, key: impl Into<Secret>) -> Self {
+        self.credential(Credential::ApiKey(key.into()))
     }
 
-    /// A client over a shared `reqwest::Client`, so a fleet of printers shares one pool.
-    pub fn with_client(
-        client: reqwest::Client,
-        base_url: &str,
-        credential: Credential,
-        config: HttpConfig,
-    ) -> Result<PrusaLink> {
-        let transport = Transport::with_client(client, base_url, credential.auth(), config)?;
-        Ok(PrusaLink::from_transport(transport))
+    /// Signs in with HTTP Digest (user `maker` on a stock printer).
+    pub fn digest(self, user: impl Into<String>, password: impl Into<Secret>) -> Self {
+        self.credential(Credential::Digest {
+            user: user.into(),
+            password: password.into(),
+        })
     }
 
-    fn from_transport(transport: Transport) -> PrusaLink {
-        let name = format!("PrusaLink at {}", transport.host_label());
-        PrusaLink { transport, name }
+    /// Signs in with `credential` (see [`Credential::parse`] for a `user:password` or key text).
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.credential = Some(credential);
+        self
+    }
+
+    /// Transport settings (default: [`HttpConfig::default`], whose values are tabled there). A
+    /// 503 is retried like any transient answer (a proxy in front may send one); when
+    /// PrusaLink's own 503 "Printer Unavailable" (the daemon starting) persists, a status
+    /// shows it as Offline.
+    pub fn http(mut self, config: HttpConfig) -> Self {
+        self.connection.set_http(config);
+        self
+    }
+
+    /// A shared `reqwest::Client`, so a fleet of printers shares one connection pool.
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.connection.set_client(client);
+        self
     }
 
     /// Names the printer for people (default: `PrusaLink at <host:port>`).
-    pub fn with_name(mut self, name: impl Into<String>) -> PrusaLink {
-        self.name = name.into();
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.connection.set_name(name);
         self
+    }
+
+    /// The client. [`polyprint::Error::InvalidArgument`] without a credential, for a URL that
+    /// is not `http(s)://host[:port][/path]` or a key a header cannot carry; nothing is sent.
+    pub fn build(self) -> Result<PrusaLink> {
+        let credential = self.credential.ok_or_else(|| {
+            Error::invalid("credential", "PrusaLink needs an API key or a Digest user")
+        })?;
+        let transport = self.connection.transport(credential.auth())?;
+        let name = match self.connection.name() {
+            Some(name) => name.to_string(),
+            None => format!("PrusaLink at {}", transport.host_label()),
+        };
+        Ok(PrusaLink { transport, name })
+    }
+}
+
+impl PrusaLink {
+    /// A builder for the printer at `base_url` (e.g. `http://192.168.1.20`).
+    pub fn builder(base_url: impl Into<String>) -> PrusaLinkBuilder {
+        PrusaLinkBuilder {
+            connection: Connection::new(base_url),
+            credential: None,
+        }
+    }
+
+    /// A client for the printer at `base_url` with an API key: the short form of
+    /// `PrusaLink::builder(base_url).api_key(api_key).build()`.
+    pub fn new(base_url: &str, api_key: impl Into<Secret>) -> Result<PrusaLink> {
+        PrusaLink::builder(base_url).api_key(api_key).build()
     }
 
     /// The transport, for PrusaLink endpoints this crate does not wrap.
@@ -449,12 +531,10 @@ mod tests {
                 password: Secret::new("pa:ss")
             }
         );
-        let p = PrusaLink::with_credential(
-            "http://127.0.0.1:1",
-            Credential::parse("maker:hunter2"),
-            HttpConfig::default(),
-        )
-        .unwrap();
+        let p = PrusaLink::builder("http://127.0.0.1:1")
+            .credential(Credential::parse("maker:hunter2"))
+            .build()
+            .unwrap();
         assert!(!format!("{p:?}").contains("hunter2"));
         assert_eq!(p.secrets(), vec![Secret::new("hunter2")]);
         assert_eq!(p.describe().name, "PrusaLink at 127.0.0.1:1");

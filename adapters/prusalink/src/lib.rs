@@ -115,7 +115,7 @@ pub mod mapping;
 pub mod mock;
 pub mod wire;
 
-pub use client::{base_features, Credential, PrusaLink, UPLOAD_VISIBLE_WITHIN};
+pub use client::{base_features, Credential, PrusaLink, PrusaLinkBuilder, UPLOAD_VISIBLE_WITHIN};
 pub use mapping::map_status;
 /// The transport settings and the credential type every constructor takes, re-exported as
 /// every adapter does.
@@ -169,6 +169,9 @@ fn open(
 ) -> polyprint::Result<std::sync::Arc<dyn polyprint::Printer>> {
     let credential = Credential::parse(endpoint.credential_or_empty());
     // The transport takes the fleet's shared client from `http` when there is one.
-    let printer = PrusaLink::with_credential(endpoint.url_or_empty(), credential, http)?;
+    let printer = PrusaLink::builder(endpoint.url_or_empty())
+        .credential(credential)
+        .http(http)
+        .build()?;
     Ok(std::sync::Arc::new(printer))
 }

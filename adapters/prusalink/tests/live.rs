@@ -18,17 +18,19 @@ struct Live {
 fn target() -> Option<Live> {
     let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
     let url = var("PRUSALINK_URL")?;
-    let key = var("PRUSALINK_API_KEY")?;
+    var("PRUSALINK_API_KEY")?;
     let user = var("PRUSALINK_USER")?;
     let password = var("PRUSALINK_PASSWORD")?;
     Some(Live {
-        key: PrusaLink::new(&url, key).unwrap(),
-        digest: PrusaLink::with_credential(
-            &url,
-            Credential::parse(&format!("{user}:{password}")),
-            HttpConfig::default(),
-        )
-        .unwrap(),
+        // The variables a user's program would read too (the key wins over Digest).
+        key: polyprint_prusalink::PrusaLinkBuilder::from_env()
+            .unwrap()
+            .build()
+            .unwrap(),
+        digest: PrusaLink::builder(&url)
+            .digest(user, password)
+            .build()
+            .unwrap(),
         url,
     })
 }
@@ -65,12 +67,11 @@ async fn live_lifecycle_with_key_and_digest() {
         wrong_key.status().await.unwrap_err().kind(),
         ErrorKind::Auth
     );
-    let wrong_password = PrusaLink::with_credential(
-        &live.url,
-        Credential::parse("maker:wrong-password"),
-        HttpConfig::default(),
-    )
-    .unwrap();
+    let wrong_password = PrusaLink::builder(&live.url)
+        .credential(Credential::parse("maker:wrong-password"))
+        .http(HttpConfig::default())
+        .build()
+        .unwrap();
     let e = wrong_password.status().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
     assert!(!e.to_string().contains("wrong-password"), "{e}");

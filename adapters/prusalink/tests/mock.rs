@@ -61,12 +61,11 @@ async fn raw(
 }
 
 fn adapter(mock: &PrusaLinkMock) -> PrusaLink {
-    PrusaLink::with_credential(
-        &mock.uri(),
-        Credential::parse(MOCK_API_KEY),
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap()
+    PrusaLink::builder(mock.uri())
+        .credential(Credential::parse(MOCK_API_KEY))
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap()
 }
 
 /// Compares the mock's answer with a recording: status, content type and JSON keys (or the
@@ -214,12 +213,11 @@ async fn error_texts_and_auth_answers_are_the_real_ones() {
 #[tokio::test]
 async fn digest_and_key_both_work_and_wrong_ones_are_auth_errors() {
     let mock = PrusaLinkMock::start(VirtualPrinter::new()).await;
-    let digest = PrusaLink::with_credential(
-        &mock.uri(),
-        Credential::parse(&mock.digest_credential()),
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let digest = PrusaLink::builder(mock.uri())
+        .credential(Credential::parse(&mock.digest_credential()))
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     assert_eq!(digest.status().await.unwrap().state, PrinterState::Idle);
     digest.start_print(DEMO_FILE).await.unwrap();
     digest.pause().await.unwrap();
@@ -234,12 +232,11 @@ async fn digest_and_key_both_work_and_wrong_ones_are_auth_errors() {
     assert_eq!(auths.iter().filter(|a| !**a).count(), 2, "{auths:?}");
     assert!(auths[2..].iter().all(|a| *a), "{auths:?}");
 
-    let wrong_password = PrusaLink::with_credential(
-        &mock.uri(),
-        Credential::parse("maker:nope"),
-        polyprint::mockserver::quick_http(),
-    )
-    .unwrap();
+    let wrong_password = PrusaLink::builder(mock.uri())
+        .credential(Credential::parse("maker:nope"))
+        .http(polyprint::mockserver::quick_http())
+        .build()
+        .unwrap();
     let e = wrong_password.status().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
     assert!(!e.to_string().contains("nope"), "{e}");
@@ -430,9 +427,11 @@ async fn a_job_that_changed_is_found_again_once() {
         .respond_with(ResponseTemplate::new(204))
         .mount(&server)
         .await;
-    let p =
-        PrusaLink::with_credential(&server.uri(), Credential::parse("k"), HttpConfig::default())
-            .unwrap();
+    let p = PrusaLink::builder(server.uri())
+        .credential(Credential::parse("k"))
+        .http(HttpConfig::default())
+        .build()
+        .unwrap();
     p.pause().await.unwrap();
     let puts: Vec<String> = server
         .received_requests()
