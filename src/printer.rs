@@ -24,6 +24,7 @@ use crate::watch::{Commands, StatusFeed};
 
 /// Who a printer is, without secrets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PrinterInfo {
     /// The backend kind: `octoprint`, `prusa-connect`, `obico`, `sim`, ...
     pub backend: String,
@@ -35,8 +36,25 @@ pub struct PrinterInfo {
     pub endpoint: Option<String>,
 }
 
+impl PrinterInfo {
+    /// A printer of `backend`, known as `id` there and `name` to people, at no endpoint.
+    pub fn new(
+        backend: impl Into<String>,
+        id: impl Into<String>,
+        name: impl Into<String>,
+    ) -> PrinterInfo {
+        PrinterInfo {
+            backend: backend.into(),
+            id: id.into(),
+            name: name.into(),
+            endpoint: None,
+        }
+    }
+}
+
 /// Upload progress, reported as bytes go out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UploadProgress {
     /// Bytes sent so far.
     pub sent: u64,

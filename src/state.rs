@@ -171,6 +171,7 @@ impl std::str::FromStr for Heater {
 
 /// One heater's reading.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HeaterReading {
     /// Which heater.
     pub heater: Heater,
@@ -180,8 +181,20 @@ pub struct HeaterReading {
     pub target: Option<f64>,
 }
 
+impl HeaterReading {
+    /// A reading of `heater`: `actual` °C, aiming at `target` (`None` when unknown).
+    pub fn new(heater: Heater, actual: f64, target: Option<f64>) -> HeaterReading {
+        HeaterReading {
+            heater,
+            actual,
+            target,
+        }
+    }
+}
+
 /// What is known of the current or last job. Unknown values are `None`, never 0.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct JobProgress {
     /// The file being printed, as the backend names it.
     pub file: Option<String>,
@@ -201,8 +214,19 @@ pub struct JobProgress {
     pub filament_mm: Option<f64>,
 }
 
+impl JobProgress {
+    /// A job printing `file` (if known), every figure unknown until set.
+    pub fn new(file: Option<String>) -> JobProgress {
+        JobProgress {
+            file,
+            ..JobProgress::default()
+        }
+    }
+}
+
 /// A light the backend can report or switch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Light {
     /// The light's name.
     pub name: String,
@@ -210,8 +234,19 @@ pub struct Light {
     pub on: bool,
 }
 
+impl Light {
+    /// A light called `name`, on or off.
+    pub fn new(name: impl Into<String>, on: bool) -> Light {
+        Light {
+            name: name.into(),
+            on,
+        }
+    }
+}
+
 /// A webcam the backend knows of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Webcam {
     /// The webcam's name.
     pub name: String,
@@ -219,9 +254,20 @@ pub struct Webcam {
     pub can_snapshot: bool,
 }
 
+impl Webcam {
+    /// A webcam called `name`, which can take snapshots or not.
+    pub fn new(name: impl Into<String>, can_snapshot: bool) -> Webcam {
+        Webcam {
+            name: name.into(),
+            can_snapshot,
+        }
+    }
+}
+
 /// The backend's judgement of whether the print is failing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FailureVerdict {
     /// Nothing wrong seen.
     Ok,
@@ -248,6 +294,7 @@ impl FailureVerdict {
 
 /// Failure detection, where the backend has it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FailureDetection {
     /// The backend's score, normalised to 0–1 (higher is worse).
     pub score: f64,
@@ -255,8 +302,16 @@ pub struct FailureDetection {
     pub verdict: FailureVerdict,
 }
 
+impl FailureDetection {
+    /// A detection with its own verdict.
+    pub fn new(score: f64, verdict: FailureVerdict) -> FailureDetection {
+        FailureDetection { score, verdict }
+    }
+}
+
 /// A snapshot of everything the backend says about its printer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PrinterStatus {
     /// The common state.
     pub state: PrinterState,
@@ -299,6 +354,7 @@ impl PrinterStatus {
 
 /// A stored file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FileEntry {
     /// The path to pass to [`Printer::start_print`](crate::Printer::start_print).
     pub path: String,
@@ -313,9 +369,23 @@ pub struct FileEntry {
     pub estimated_time: Option<Duration>,
 }
 
+impl FileEntry {
+    /// A file at `path` called `name`; size, time and estimate unknown until set.
+    pub fn new(path: impl Into<String>, name: impl Into<String>) -> FileEntry {
+        FileEntry {
+            path: path.into(),
+            name: name.into(),
+            size: None,
+            modified: None,
+            estimated_time: None,
+        }
+    }
+}
+
 /// How a past job ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum JobOutcome {
     /// Still running.
     Running,
@@ -331,6 +401,7 @@ pub enum JobOutcome {
 
 /// A job from the backend's history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct JobRecord {
     /// The backend's id for the job.
     pub id: String,
@@ -344,8 +415,22 @@ pub struct JobRecord {
     pub ended: Option<i64>,
 }
 
+impl JobRecord {
+    /// A job `id` that ended (or not) with `outcome`; file and times unknown until set.
+    pub fn new(id: impl Into<String>, outcome: JobOutcome) -> JobRecord {
+        JobRecord {
+            id: id.into(),
+            file: None,
+            outcome,
+            started: None,
+            ended: None,
+        }
+    }
+}
+
 /// A job waiting in the backend's print queue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct QueuedJob {
     /// The backend's id for the queued job.
     pub id: String,
@@ -355,13 +440,35 @@ pub struct QueuedJob {
     pub position: Option<u32>,
 }
 
+impl QueuedJob {
+    /// Job `id` waiting to print `file`, at no known position.
+    pub fn new(id: impl Into<String>, file: impl Into<String>) -> QueuedJob {
+        QueuedJob {
+            id: id.into(),
+            file: file.into(),
+            position: None,
+        }
+    }
+}
+
 /// A webcam image.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Snapshot {
     /// The MIME type, e.g. `image/jpeg`.
     pub content_type: String,
     /// The image bytes.
     pub bytes: bytes::Bytes,
+}
+
+impl Snapshot {
+    /// An image of `content_type` (e.g. `image/jpeg`).
+    pub fn new(content_type: impl Into<String>, bytes: impl Into<bytes::Bytes>) -> Snapshot {
+        Snapshot {
+            content_type: content_type.into(),
+            bytes: bytes.into(),
+        }
+    }
 }
 
 /// The longest duration taken from a server or a file: ten years. Nothing a printer does lasts

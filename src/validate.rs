@@ -53,6 +53,7 @@ impl std::str::FromStr for Axis {
 /// The highest targets a printer accepts, °C. Adapters narrow these when their server says
 /// what the printer allows; the defaults are conservative for common FDM printers.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Highest nozzle target.
     pub tool_max: f64,

@@ -101,6 +101,7 @@ impl Commands {
 
 /// Why an update was yielded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Change {
     /// The first status of the stream.
     First,
@@ -110,8 +111,20 @@ pub enum Change {
     Reconnected,
 }
 
+impl Change {
+    /// Its name in documents: `first`, `changed`, `reconnected`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::First => "first",
+            Change::Changed => "changed",
+            Change::Reconnected => "reconnected",
+        }
+    }
+}
+
 /// One item of a status stream.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct StatusUpdate {
     /// Why it was yielded.
     pub change: Change,

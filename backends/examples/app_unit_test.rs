@@ -56,11 +56,8 @@ mod tests {
 
     fn status(state: PrinterState, bed_target: f64) -> PrinterStatus {
         let mut s = PrinterStatus::new(state, "mock");
-        s.heaters.push(HeaterReading {
-            heater: Heater::Bed,
-            actual: 58.0,
-            target: Some(bed_target),
-        });
+        s.heaters
+            .push(HeaterReading::new(Heater::Bed, 58.0, Some(bed_target)));
         s
     }
 

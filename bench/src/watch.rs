@@ -92,9 +92,10 @@ async fn pipeline(rounds: usize) -> Result<(Duration, Duration), String> {
     let mut s = watch(printer, WatchOptions::default());
     let status = |i: usize| {
         let mut st = PrinterStatus::new(PrinterState::Printing, "Printing");
-        st.job = Some(polyprint::JobProgress {
-            progress: Some(i as f64 / rounds as f64 * 100.0),
-            ..Default::default()
+        st.job = Some({
+            let mut v = polyprint::JobProgress::default();
+            v.progress = Some(i as f64 / rounds as f64 * 100.0);
+            v
         });
         st
     };

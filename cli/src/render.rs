@@ -172,17 +172,15 @@ mod tests {
         assert_eq!(duration(Duration::from_secs(3723)), "1:02:03");
         assert_eq!(duration(Duration::from_secs(65)), "1:05");
         let mut s = PrinterStatus::new(PrinterState::Printing, "Printing");
-        s.job = Some(JobProgress {
-            file: Some("cube.gcode".into()),
-            progress: Some(42.0),
-            remaining: Some(Duration::from_secs(90)),
-            ..JobProgress::default()
+        s.job = Some({
+            let mut v = JobProgress::default();
+            v.file = Some("cube.gcode".into());
+            v.progress = Some(42.0);
+            v.remaining = Some(Duration::from_secs(90));
+            v
         });
-        s.heaters.push(HeaterReading {
-            heater: Heater::Bed,
-            actual: 59.94,
-            target: Some(60.0),
-        });
+        s.heaters
+            .push(HeaterReading::new(Heater::Bed, 59.94, Some(60.0)));
         let line = status_line(&s);
         assert!(line.starts_with("printing"), "{line}");
         assert!(line.contains("cube.gcode  42.0%"), "{line}");
@@ -191,12 +189,7 @@ mod tests {
         // A server's strings cannot draw on the terminal or add lines of their own.
         s.raw_state = "Printing\u{1b}[2J".into();
         s.message = Some("ok\nFAKE: done".into());
-        let info = PrinterInfo {
-            backend: "octoprint".into(),
-            id: "1".into(),
-            name: "mk4\r\u{7}".into(),
-            endpoint: None,
-        };
+        let info = PrinterInfo::new("octoprint", "1", "mk4\r\u{7}");
         let text = status(&info, &s);
         assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
         assert!(!text.contains("\nFAKE"), "{text:?}");

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use polyprint::watch::{Change, Fleet, StatusUpdate, WatchOptions};
+use polyprint::watch::{Fleet, StatusUpdate, WatchOptions};
 use polyprint::{Printer, PrinterState, PrinterStatus};
 use serde_json::{json, Value};
 
@@ -58,20 +58,12 @@ fn options(interval: Duration) -> WatchOptions {
     }
 }
 
-fn change_name(change: Change) -> &'static str {
-    match change {
-        Change::First => "first",
-        Change::Changed => "changed",
-        Change::Reconnected => "reconnected",
-    }
-}
-
 /// The NDJSON line of one update of printer `name`, or of its error.
 pub fn update_document(name: &str, item: Result<&StatusUpdate, &CliError>) -> Value {
     match item {
         Ok(u) => json!({
             "printer": name,
-            "change": change_name(u.change),
+            "change": u.change.as_str(),
             "status": u.status,
         }),
         Err(e) => json!({ "printer": name, "error": { "code": e.code, "message": e.message } }),

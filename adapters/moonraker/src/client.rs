@@ -970,12 +970,13 @@ fn limits_of(settings: &Value, heaters: &[Heater]) -> (Limits, AxisTravel, Optio
 #[async_trait]
 impl Backend for Moonraker {
     fn describe(&self) -> PrinterInfo {
-        PrinterInfo {
-            backend: BACKEND.to_string(),
-            id: self.inner.transport.endpoint().to_string(),
-            name: self.inner.name.clone(),
-            endpoint: Some(self.inner.transport.endpoint().to_string()),
-        }
+        let mut v = PrinterInfo::new(
+            BACKEND.to_string(),
+            self.inner.transport.endpoint().to_string(),
+            self.inner.name.clone(),
+        );
+        v.endpoint = Some(self.inner.transport.endpoint().to_string());
+        v
     }
 
     fn secrets(&self) -> Vec<Secret> {
@@ -1167,10 +1168,7 @@ impl Backend for Moonraker {
                 r.body.len()
             )));
         }
-        Ok(Snapshot {
-            content_type,
-            bytes: r.body,
-        })
+        Ok(Snapshot::new(content_type, r.body))
     }
 
     async fn fetch_history(&self, limit: usize) -> Result<Vec<JobRecord>> {

@@ -217,11 +217,7 @@ impl ObjectState {
                 let heater = heater_of(name)?;
                 let actual = fields.get("temperature").and_then(number).filter(celsius)?;
                 let target = fields.get("target").and_then(number).filter(celsius);
-                Some(HeaterReading {
-                    heater,
-                    actual,
-                    target,
-                })
+                Some(HeaterReading::new(heater, actual, target))
             })
             .collect();
         out.sort_by_key(|h| h.heater);
@@ -339,22 +335,23 @@ fn job(objects: &ObjectState, file: &str, meta: Option<&FileMeta>) -> JobProgres
         (Some(estimate), Some(p)) => Some(estimate.mul_f64(1.0 - p / 100.0)),
         _ => None,
     };
-    JobProgress {
-        file: Some(file.to_string()),
-        progress,
-        elapsed: objects
+    {
+        let mut v = JobProgress::new(Some(file.to_string()));
+        v.progress = progress;
+        v.elapsed = objects
             .num("print_stats", "total_duration")
-            .and_then(wire_seconds),
-        remaining,
-        layer: info("current_layer"),
-        layer_count: info("total_layer").or_else(|| {
+            .and_then(wire_seconds);
+        v.remaining = remaining;
+        v.layer = info("current_layer");
+        v.layer_count = info("total_layer").or_else(|| {
             meta.and_then(|m| m.layer_count)
                 .filter(|n| *n <= 1_000_000)
                 .map(|n| n as u32)
-        }),
-        filament_mm: meta
+        });
+        v.filament_mm = meta
             .and_then(|m| m.filament_total)
-            .filter(|f| (0.0..1e9).contains(f)),
+            .filter(|f| (0.0..1e9).contains(f));
+        v
     }
 }
 
@@ -383,17 +380,19 @@ pub fn file_entry(item: &FileItem, meta: Option<&FileMeta>) -> Option<FileEntry>
     if item.path.is_empty() {
         return None;
     }
-    Some(FileEntry {
-        path: item.path.clone(),
-        name: item
-            .path
-            .rsplit('/')
-            .next()
-            .unwrap_or(&item.path)
-            .to_string(),
-        size: item.size,
-        modified: epoch_seconds(item.modified),
-        estimated_time: meta.and_then(|m| m.estimated_time).and_then(wire_seconds),
+    Some({
+        let mut v = FileEntry::new(
+            item.path.clone(),
+            item.path
+                .rsplit('/')
+                .next()
+                .unwrap_or(&item.path)
+                .to_string(),
+        );
+        v.size = item.size;
+        v.modified = epoch_seconds(item.modified);
+        v.estimated_time = meta.and_then(|m| m.estimated_time).and_then(wire_seconds);
+        v
     })
 }
 
@@ -412,23 +411,21 @@ pub fn outcome_of(status: &str) -> JobOutcome {
 
 /// A job of the history.
 pub fn job_record(job: &HistoryJob) -> JobRecord {
-    JobRecord {
-        id: job.job_id.clone(),
-        file: job.filename.clone().filter(|f| !f.is_empty()),
-        outcome: outcome_of(&job.status),
-        started: epoch_seconds(job.start_time),
-        ended: epoch_seconds(job.end_time),
-    }
+    let mut v = JobRecord::new(job.job_id.clone(), outcome_of(&job.status));
+    v.file = job.filename.clone().filter(|f| !f.is_empty());
+    v.started = epoch_seconds(job.start_time);
+    v.ended = epoch_seconds(job.end_time);
+    v
 }
 
 /// The queue's jobs, in order.
 pub fn queued(jobs: &[QueuedWire]) -> Vec<QueuedJob> {
     jobs.iter()
         .enumerate()
-        .map(|(i, j)| QueuedJob {
-            id: j.job_id.clone(),
-            file: j.filename.clone(),
-            position: u32::try_from(i).ok(),
+        .map(|(i, j)| {
+            let mut v = QueuedJob::new(j.job_id.clone(), j.filename.clone());
+            v.position = u32::try_from(i).ok();
+            v
         })
         .collect()
 }

@@ -31,14 +31,14 @@ impl Backend for Obico {
     }
 
     fn describe(&self) -> PrinterInfo {
-        PrinterInfo {
-            backend: BACKEND.to_string(),
-            id: self.printer_id().to_string(),
-            name: self
-                .cached_name()
+        let mut v = PrinterInfo::new(
+            BACKEND.to_string(),
+            self.printer_id().to_string(),
+            self.cached_name()
                 .unwrap_or_else(|| format!("Obico printer {}", self.printer_id())),
-            endpoint: Some(self.transport().endpoint().to_string()),
-        }
+        );
+        v.endpoint = Some(self.transport().endpoint().to_string());
+        v
     }
 
     fn secrets(&self) -> Vec<polyprint::transport::Secret> {

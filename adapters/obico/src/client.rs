@@ -451,10 +451,7 @@ impl Obico {
                 response.snippet()
             )));
         }
-        Ok(Snapshot {
-            content_type,
-            bytes: response.body,
-        })
+        Ok(Snapshot::new(content_type, response.body))
     }
 
     /// The common status (one `GET` of the printer).

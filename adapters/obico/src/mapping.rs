@@ -134,11 +134,11 @@ fn heaters_of(status: &AgentStatus) -> Vec<HeaterReading> {
         if !actual.is_finite() || out.iter().any(|h| h.heater == heater) {
             continue;
         }
-        out.push(HeaterReading {
+        out.push(HeaterReading::new(
             heater,
             actual,
-            target: t.target.filter(|t| t.is_finite()),
-        });
+            t.target.filter(|t| t.is_finite()),
+        ));
     }
     out.sort_by_key(|h| h.heater);
     out
@@ -152,31 +152,32 @@ fn job_of(agent: Option<&AgentStatus>, current: Option<&ObicoPrint>) -> Option<J
         .filter(|n| !n.is_empty())
         .or_else(|| current.and_then(|p| p.filename.clone()));
     let progress = agent.and_then(|a| a.progress.as_ref());
-    let job = JobProgress {
-        file,
-        progress: progress
+    let job = {
+        let mut v = JobProgress::new(file);
+        v.progress = progress
             .and_then(|p| p.completion)
             .filter(|c| c.is_finite())
-            .map(|c| c.clamp(0.0, 100.0)),
-        elapsed: progress.and_then(|p| p.print_time).and_then(wire_seconds),
-        remaining: progress
+            .map(|c| c.clamp(0.0, 100.0));
+        v.elapsed = progress.and_then(|p| p.print_time).and_then(wire_seconds);
+        v.remaining = progress
             .and_then(|p| p.print_time_left)
-            .and_then(wire_seconds),
-        layer: agent
+            .and_then(wire_seconds);
+        v.layer = agent
             .and_then(|a| a.current_layer_height)
             .filter(|l| l.is_finite() && *l >= 1.0)
-            .map(|l| l as u32),
-        layer_count: agent
+            .map(|l| l as u32);
+        v.layer_count = agent
             .and_then(|a| a.file_metadata.as_ref())
             .and_then(|m| m.obico.as_ref())
             .and_then(|o| o.total_layer_count)
-            .filter(|n| *n > 0),
-        filament_mm: agent
+            .filter(|n| *n > 0);
+        v.filament_mm = agent
             .and_then(|a| a.job.as_ref())
             .and_then(|j| j.filament.as_ref())
             .and_then(|f| f.get("tool0").cloned().flatten())
             .and_then(|t| t.length)
-            .filter(|l| l.is_finite() && *l > 0.0),
+            .filter(|l| l.is_finite() && *l > 0.0);
+        v
     };
     if job.file.is_none() && job.progress.is_none() {
         return None;
@@ -197,10 +198,7 @@ fn webcams_of(printer: &ObicoPrinter) -> Vec<Webcam> {
         .unwrap_or_default();
     if listed.is_empty() {
         return if has_pic {
-            vec![Webcam {
-                name: "snapshot".into(),
-                can_snapshot: true,
-            }]
+            vec![Webcam::new("snapshot", true)]
         } else {
             Vec::new()
         };
@@ -209,10 +207,7 @@ fn webcams_of(printer: &ObicoPrinter) -> Vec<Webcam> {
     listed
         .iter()
         .enumerate()
-        .map(|(i, w)| Webcam {
-            name: w.name.clone(),
-            can_snapshot: has_pic && i == primary,
-        })
+        .map(|(i, w)| Webcam::new(w.name.clone(), has_pic && i == primary))
         .collect()
 }
 
@@ -232,7 +227,7 @@ pub fn failure_of(printer: &ObicoPrinter) -> Option<FailureDetection> {
         }
         _ => FailureVerdict::from_score(score),
     };
-    Some(FailureDetection { score, verdict })
+    Some(FailureDetection::new(score, verdict))
 }
 
 /// The verdict of one agentless prediction: the core's thresholds on `p`, capped at 1 (it is a
@@ -243,10 +238,7 @@ pub fn prediction_verdict(prediction: &Prediction) -> FailureDetection {
     } else {
         0.0
     };
-    FailureDetection {
-        score,
-        verdict: FailureVerdict::from_score(score),
-    }
+    FailureDetection::new(score, FailureVerdict::from_score(score))
 }
 
 impl Prediction {
@@ -267,17 +259,17 @@ pub fn record_of(print: &ObicoPrint) -> JobRecord {
     } else {
         JobOutcome::Running
     };
-    JobRecord {
-        id: print.id.to_string(),
-        file: print.filename.clone(),
-        outcome,
-        started: print.started_at.as_deref().and_then(parse_iso8601),
-        ended: print
+    {
+        let mut v = JobRecord::new(print.id.to_string(), outcome);
+        v.file = print.filename.clone();
+        v.started = print.started_at.as_deref().and_then(parse_iso8601);
+        v.ended = print
             .ended_at
             .as_deref()
             .or(print.cancelled_at.as_deref())
             .or(print.finished_at.as_deref())
-            .and_then(parse_iso8601),
+            .and_then(parse_iso8601);
+        v
     }
 }
 

@@ -34,11 +34,14 @@ use crate::BACKEND;
 impl Backend for OctoEverywhere {
     fn describe(&self) -> PrinterInfo {
         let id = self.connection_id();
-        PrinterInfo {
-            backend: BACKEND.to_string(),
-            name: format!("OctoEverywhere {id}"),
-            id,
-            endpoint: Some(self.transport().endpoint().to_string()),
+        {
+            let mut v = PrinterInfo::new(
+                BACKEND.to_string(),
+                id.clone(),
+                format!("OctoEverywhere {id}"),
+            );
+            v.endpoint = Some(self.transport().endpoint().to_string());
+            v
         }
     }
 

@@ -665,10 +665,7 @@ impl OctoEverywhere {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             return Ok(WebcamSnapshot {
-                snapshot: Snapshot {
-                    content_type,
-                    bytes: response.body,
-                },
+                snapshot: Snapshot::new(content_type, response.body),
                 transform,
             });
         }

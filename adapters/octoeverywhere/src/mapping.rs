@@ -91,14 +91,13 @@ pub fn features_before_status() -> Features {
 /// The plugin's documented `set-temp` ranges (B5), with the core's defaults for jogs and
 /// extrusion: tool 0–260 °C, bed 0–75 °C, chamber 0–75 °C.
 pub fn limits() -> Limits {
-    Limits {
-        tool_max: 260.0,
-        bed_max: 75.0,
-        chamber_max: 75.0,
-        // The plugin's `home` homes every axis at once.
-        home_all_axes_only: true,
-        ..Limits::default()
-    }
+    let mut limits = Limits::default();
+    limits.tool_max = 260.0;
+    limits.bed_max = 75.0;
+    limits.chamber_max = 75.0;
+    // The plugin's `home` homes every axis at once.
+    limits.home_all_axes_only = true;
+    limits
 }
 
 fn positive(v: Option<f64>) -> Option<f64> {
@@ -125,11 +124,7 @@ pub fn status_from(status: &OeStatus) -> PrinterStatus {
         if let Some(t) = &print.temps {
             let mut push = |heater, actual: Option<f64>, target: Option<f64>| {
                 if let Some(actual) = actual {
-                    s.heaters.push(HeaterReading {
-                        heater,
-                        actual,
-                        target,
-                    });
+                    s.heaters.push(HeaterReading::new(heater, actual, target));
                 }
             };
             push(polyprint::Heater::Tool(0), t.hotend_actual, t.hotend_target);
@@ -142,17 +137,18 @@ pub fn status_from(status: &OeStatus) -> PrinterStatus {
         }
         let file = print.file_name.clone().filter(|f| !f.trim().is_empty());
         if file.is_some() {
-            s.job = Some(JobProgress {
-                file,
-                progress: print
+            s.job = Some({
+                let mut v = JobProgress::new(file);
+                v.progress = print
                     .progress
                     .filter(|p| p.is_finite())
-                    .map(|p| p.clamp(0.0, 100.0)),
-                elapsed: print.duration_sec.and_then(wire_seconds),
-                remaining: print.time_left_sec.and_then(wire_seconds),
-                layer: print.current_layer.filter(|l| *l > 0),
-                layer_count: print.total_layers.filter(|l| *l > 0),
-                filament_mm: positive(print.est_total_fil_used_mm),
+                    .map(|p| p.clamp(0.0, 100.0));
+                v.elapsed = print.duration_sec.and_then(wire_seconds);
+                v.remaining = print.time_left_sec.and_then(wire_seconds);
+                v.layer = print.current_layer.filter(|l| *l > 0);
+                v.layer_count = print.total_layers.filter(|l| *l > 0);
+                v.filament_mm = positive(print.est_total_fil_used_mm);
+                v
             });
         }
     }
@@ -160,19 +156,13 @@ pub fn status_from(status: &OeStatus) -> PrinterStatus {
         .lights
         .iter()
         .flatten()
-        .map(|l| Light {
-            name: l.name.clone(),
-            on: l.on,
-        })
+        .map(|l| Light::new(l.name.clone(), l.on))
         .collect();
     s.webcams = status
         .list_webcams
         .iter()
         .flat_map(|w| &w.webcams)
-        .map(|w| Webcam {
-            name: w.name.clone(),
-            can_snapshot: w.enabled.unwrap_or(true),
-        })
+        .map(|w| Webcam::new(w.name.clone(), w.enabled.unwrap_or(true)))
         .collect();
     if state.has_active_job() {
         let score = status
@@ -183,10 +173,10 @@ pub fn status_from(status: &OeStatus) -> PrinterStatus {
             .filter(|v| v.is_finite());
         if let Some(score) = score {
             let score = (score / 100.0).clamp(0.0, 1.0);
-            s.failure = Some(FailureDetection {
+            s.failure = Some(FailureDetection::new(
                 score,
-                verdict: FailureVerdict::from_score(score),
-            });
+                FailureVerdict::from_score(score),
+            ));
         }
     }
     s
@@ -209,16 +199,18 @@ pub const GCODE_ROOT: &str = "gcode";
 /// [`Printer::start_print`](polyprint::Printer::start_print) takes).
 pub fn file_entry(node: &FileNode) -> FileEntry {
     let path = relative_path(&node.virtual_path).to_string();
-    FileEntry {
-        name: if node.name.is_empty() {
-            path.rsplit('/').next().unwrap_or(&path).to_string()
-        } else {
-            node.name.clone()
-        },
-        path,
-        size: node.size_bytes,
-        modified: node.modified_time_sec,
-        estimated_time: None,
+    {
+        let mut v = FileEntry::new(
+            path.clone(),
+            if node.name.is_empty() {
+                path.rsplit('/').next().unwrap_or(&path).to_string()
+            } else {
+                node.name.clone()
+            },
+        );
+        v.size = node.size_bytes;
+        v.modified = node.modified_time_sec;
+        v
     }
 }
 

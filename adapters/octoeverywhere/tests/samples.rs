@@ -111,13 +111,7 @@ fn the_documented_examples_decode() {
     let chamber = s.heater(polyprint::Heater::Chamber).unwrap();
     assert_eq!((chamber.actual, chamber.target), (38.2, Some(40.0)));
     assert_eq!(s.heater(polyprint::Heater::Tool(0)).unwrap().actual, 219.8);
-    assert_eq!(
-        s.lights,
-        vec![polyprint::Light {
-            name: "chamber".into(),
-            on: true
-        }]
-    );
+    assert_eq!(s.lights, vec![polyprint::Light::new("chamber", true)]);
     let f = s.failure.unwrap();
     assert!((f.score - 0.075).abs() < 1e-9, "{}", f.score);
     assert_eq!(f.verdict, polyprint::FailureVerdict::Ok);

@@ -411,10 +411,7 @@ impl OctoPrint {
     /// What a status has beyond OctoPrint's bodies (read or pushed alike): the webcam.
     pub(crate) fn finish(&self, mut status: PrinterStatus) -> PrinterStatus {
         if self.webcam_claimed() {
-            status.webcams.push(Webcam {
-                name: "classic".into(),
-                can_snapshot: true,
-            });
+            status.webcams.push(Webcam::new("classic", true));
         }
         status
     }
@@ -428,12 +425,13 @@ impl Backend for OctoPrint {
     }
 
     fn describe(&self) -> PrinterInfo {
-        PrinterInfo {
-            backend: BACKEND.to_string(),
-            id: self.transport.endpoint().to_string(),
-            name: self.name.clone(),
-            endpoint: Some(self.transport.endpoint().to_string()),
-        }
+        let mut v = PrinterInfo::new(
+            BACKEND.to_string(),
+            self.transport.endpoint().to_string(),
+            self.name.clone(),
+        );
+        v.endpoint = Some(self.transport.endpoint().to_string());
+        v
     }
 
     fn secrets(&self) -> Vec<polyprint::transport::Secret> {
@@ -508,12 +506,11 @@ impl Backend for OctoPrint {
         )?;
         let answer: UploadResponse = r.json()?;
         let local = answer.files.local;
-        Ok(FileEntry {
-            path: local.path.unwrap_or_else(|| local.name.clone()),
-            name: local.name,
-            size: Some(size),
-            modified: None,
-            estimated_time: None,
+        Ok({
+            let mut v =
+                FileEntry::new(local.path.unwrap_or_else(|| local.name.clone()), local.name);
+            v.size = Some(size);
+            v
         })
     }
 
@@ -530,10 +527,7 @@ impl Backend for OctoPrint {
                 r.snippet()
             )));
         }
-        Ok(Snapshot {
-            content_type,
-            bytes: r.body,
-        })
+        Ok(Snapshot::new(content_type, r.body))
     }
 }
 

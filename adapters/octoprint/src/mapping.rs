@@ -115,17 +115,16 @@ pub fn map_status(printer: Option<PrinterResponse>, job: JobResponse) -> Printer
     if file_selected || progress.completion.is_some() {
         let info = job.job.clone().unwrap_or_default();
         let file = info.file.clone().unwrap_or_default();
-        status.job = Some(JobProgress {
-            file: file.path.or(file.name).or(file.display),
-            progress: progress
+        status.job = Some({
+            let mut v = JobProgress::new(file.path.or(file.name).or(file.display));
+            v.progress = progress
                 .completion
                 .filter(|c| c.is_finite())
-                .map(|c| c.clamp(0.0, 100.0)),
-            elapsed: progress.print_time.and_then(wire_seconds),
-            remaining: progress.print_time_left.and_then(wire_seconds),
-            layer: None,
-            layer_count: None,
-            filament_mm: info.filament_length(),
+                .map(|c| c.clamp(0.0, 100.0));
+            v.elapsed = progress.print_time.and_then(wire_seconds);
+            v.remaining = progress.print_time_left.and_then(wire_seconds);
+            v.filament_mm = info.filament_length();
+            v
         });
     }
     status
@@ -142,11 +141,11 @@ pub fn heaters(temps: &Temperatures) -> Vec<HeaterReading> {
                 n => Heater::Tool(n.strip_prefix("tool")?.parse().ok()?),
             };
             let reading: TempReading = serde_json::from_value(value.clone()).ok()?;
-            Some(HeaterReading {
+            Some(HeaterReading::new(
                 heater,
-                actual: reading.actual.filter(|a| a.is_finite())?,
-                target: reading.target.filter(|t| t.is_finite()),
-            })
+                reading.actual.filter(|a| a.is_finite())?,
+                reading.target.filter(|t| t.is_finite()),
+            ))
         })
         .collect();
     out.sort_by_key(|h| h.heater);
@@ -178,17 +177,18 @@ fn flatten(files: &[FileInfo], out: &mut Vec<FileEntry>) {
 
 /// One file of a listing.
 pub fn file_entry(f: &FileInfo) -> FileEntry {
-    FileEntry {
-        path: f.path.clone().unwrap_or_else(|| f.name.clone()),
-        name: f.display.clone().unwrap_or_else(|| f.name.clone()),
-        size: f.size,
-        modified: f.date,
-        estimated_time: f
-            .gcode_analysis
-            .as_ref()
-            .and_then(|a| a.estimated_print_time)
-            .and_then(wire_seconds),
-    }
+    let mut v = FileEntry::new(
+        f.path.clone().unwrap_or_else(|| f.name.clone()),
+        f.display.clone().unwrap_or_else(|| f.name.clone()),
+    );
+    v.size = f.size;
+    v.modified = f.date;
+    v.estimated_time = f
+        .gcode_analysis
+        .as_ref()
+        .and_then(|a| a.estimated_print_time)
+        .and_then(wire_seconds);
+    v
 }
 
 #[cfg(test)]

@@ -435,17 +435,20 @@ fn file_entry(f: &wire::File) -> Option<FileEntry> {
         .clone()
         .or_else(|| f.display_path.clone())
         .unwrap_or_else(|| format!("/{DEFAULT_STORAGE}/{}", f.name));
-    Some(FileEntry {
-        path: path.trim_start_matches('/').to_string(),
-        name: f.display_name.clone().unwrap_or_else(|| f.name.clone()),
-        size: f.size,
-        modified: f.m_timestamp.or(f.uploaded).map(|t| t as i64),
-        estimated_time: f
+    Some({
+        let mut v = FileEntry::new(
+            path.trim_start_matches('/').to_string(),
+            f.display_name.clone().unwrap_or_else(|| f.name.clone()),
+        );
+        v.size = f.size;
+        v.modified = f.m_timestamp.or(f.uploaded).map(|t| t as i64);
+        v.estimated_time = f
             .meta
             .as_ref()
             .and_then(|m| m.estimated_print_time)
             .filter(|s| *s > 0.0)
-            .and_then(polyprint::state::wire_seconds),
+            .and_then(polyprint::state::wire_seconds);
+        v
     })
 }
 
@@ -457,11 +460,14 @@ impl Backend for PrusaConnect {
 
     fn describe(&self) -> PrinterInfo {
         let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
-        PrinterInfo {
-            backend: BACKEND.into(),
-            id: self.uuid.clone(),
-            name: c.name.clone().unwrap_or_else(|| self.uuid.clone()),
-            endpoint: Some(self.client.endpoint().to_string()),
+        {
+            let mut v = PrinterInfo::new(
+                BACKEND,
+                self.uuid.clone(),
+                c.name.clone().unwrap_or_else(|| self.uuid.clone()),
+            );
+            v.endpoint = Some(self.client.endpoint().to_string());
+            v
         }
     }
 
@@ -604,14 +610,16 @@ impl Backend for PrusaConnect {
         Ok(page
             .items
             .iter()
-            .map(|j| QueuedJob {
-                id: j.id.to_string(),
-                file: j
-                    .path
-                    .as_deref()
-                    .map(|p| p.trim_start_matches('/').to_string())
-                    .unwrap_or_default(),
-                position: j.position.map(|p| p as u32),
+            .map(|j| {
+                let mut v = QueuedJob::new(
+                    j.id.to_string(),
+                    j.path
+                        .as_deref()
+                        .map(|p| p.trim_start_matches('/').to_string())
+                        .unwrap_or_default(),
+                );
+                v.position = j.position.map(|p| p as u32);
+                v
             })
             .collect())
     }
@@ -645,12 +653,10 @@ impl Backend for PrusaConnect {
             .await?;
         self.client.upload_data(team, status.id, upload).await?;
         let path = status.path.unwrap_or(path);
-        Ok(FileEntry {
-            path: path.trim_start_matches('/').to_string(),
-            name,
-            size: Some(size),
-            modified: None,
-            estimated_time: None,
+        Ok({
+            let mut v = FileEntry::new(path.trim_start_matches('/').to_string(), name);
+            v.size = Some(size);
+            v
         })
     }
 
@@ -673,10 +679,7 @@ impl Backend for PrusaConnect {
             .snapshot(id, None)
             .await?
             .ok_or_else(|| Error::protocol("304 to an unconditional snapshot request"))?;
-        Ok(Snapshot {
-            content_type: image.content_type,
-            bytes: image.bytes,
-        })
+        Ok(Snapshot::new(image.content_type, image.bytes))
     }
 
     async fn fetch_history(&self, limit: usize) -> Result<Vec<JobRecord>> {
@@ -694,17 +697,15 @@ impl Backend for PrusaConnect {
 
 /// A finished job as the common model has it.
 fn record_of(j: &wire::Job) -> JobRecord {
-    JobRecord {
-        id: j.id.to_string(),
-        file: j
-            .file
-            .as_ref()
-            .map(|f| f.display_name.clone().unwrap_or_else(|| f.name.clone()))
-            .or(j.path.clone()),
-        outcome: state::job_outcome(&j.state),
-        started: j.start.map(|t| t as i64),
-        ended: j.end.map(|t| t as i64),
-    }
+    let mut v = JobRecord::new(j.id.to_string(), state::job_outcome(&j.state));
+    v.file = j
+        .file
+        .as_ref()
+        .map(|f| f.display_name.clone().unwrap_or_else(|| f.name.clone()))
+        .or(j.path.clone());
+    v.started = j.start.map(|t| t as i64);
+    v.ended = j.end.map(|t| t as i64);
+    v
 }
 
 #[cfg(test)]

@@ -96,21 +96,17 @@ fn known_secs(v: Option<i64>) -> Option<Duration> {
 /// The job progress of `job_info`: `progress` is a percentage; `time_remaining` 0 or -1 is
 /// unknown.
 pub fn job_progress(j: &wire::JobInfo) -> JobProgress {
-    JobProgress {
-        file: j.display_name.clone().or_else(|| j.path.clone()),
-        progress: j
-            .progress
-            .filter(|p| p.is_finite())
-            .map(|p| p.clamp(0.0, 100.0)),
-        elapsed: j
-            .time_printing
-            .filter(|s| *s >= 0)
-            .map(|s| Duration::from_secs(s as u64)),
-        remaining: known_secs(j.time_remaining),
-        layer: None,
-        layer_count: None,
-        filament_mm: None,
-    }
+    let mut v = JobProgress::new(j.display_name.clone().or_else(|| j.path.clone()));
+    v.progress = j
+        .progress
+        .filter(|p| p.is_finite())
+        .map(|p| p.clamp(0.0, 100.0));
+    v.elapsed = j
+        .time_printing
+        .filter(|s| *s >= 0)
+        .map(|s| Duration::from_secs(s as u64));
+    v.remaining = known_secs(j.time_remaining);
+    v
 }
 
 /// The dialog text for people: `TITLE: text`.
@@ -141,18 +137,12 @@ pub fn status_of(p: &wire::Printer) -> PrinterStatus {
     }
     if let Some(t) = &p.temp {
         if let Some(actual) = t.temp_nozzle {
-            s.heaters.push(HeaterReading {
-                heater: Heater::Tool(0),
-                actual,
-                target: t.target_nozzle,
-            });
+            s.heaters
+                .push(HeaterReading::new(Heater::Tool(0), actual, t.target_nozzle));
         }
         if let Some(actual) = t.temp_bed {
-            s.heaters.push(HeaterReading {
-                heater: Heater::Bed,
-                actual,
-                target: t.target_bed,
-            });
+            s.heaters
+                .push(HeaterReading::new(Heater::Bed, actual, t.target_bed));
         }
     }
     // Further tools (XL): tools "2", "3", ... become Tool(1), Tool(2), ...
@@ -161,28 +151,19 @@ pub fn status_of(p: &wire::Printer) -> PrinterStatus {
             continue;
         };
         if let Some(actual) = tool.temp {
-            s.heaters.push(HeaterReading {
-                heater: Heater::Tool(n - 1),
-                actual,
-                target: None,
-            });
+            s.heaters
+                .push(HeaterReading::new(Heater::Tool(n - 1), actual, None));
         }
     }
     if let Some(c) = &p.chamber {
         if let Some(actual) = c.temp {
-            s.heaters.push(HeaterReading {
-                heater: Heater::Chamber,
-                actual,
-                target: c.target_temp,
-            });
+            s.heaters
+                .push(HeaterReading::new(Heater::Chamber, actual, c.target_temp));
         }
     }
     if let Some(c) = &p.chamber {
         if let Some(i) = c.led_intensity {
-            s.lights.push(polyprint::Light {
-                name: "chamber".into(),
-                on: i > 0.0,
-            });
+            s.lights.push(polyprint::Light::new("chamber", i > 0.0));
         }
     }
     s.job = p.job_info.as_ref().map(job_progress);

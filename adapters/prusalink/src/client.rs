@@ -369,12 +369,13 @@ impl PrusaLink {
 #[async_trait]
 impl Backend for PrusaLink {
     fn describe(&self) -> PrinterInfo {
-        PrinterInfo {
-            backend: BACKEND.to_string(),
-            id: self.transport.endpoint().to_string(),
-            name: self.name.clone(),
-            endpoint: Some(self.transport.endpoint().to_string()),
-        }
+        let mut v = PrinterInfo::new(
+            BACKEND.to_string(),
+            self.transport.endpoint().to_string(),
+            self.name.clone(),
+        );
+        v.endpoint = Some(self.transport.endpoint().to_string());
+        v
     }
 
     fn secrets(&self) -> Vec<Secret> {
@@ -479,13 +480,11 @@ impl Backend for PrusaLink {
             .unwrap_or("");
         Ok(match shown {
             Some(info) if !info.name.is_empty() => entry(prefix, &info),
-            _ => FileEntry {
-                path: name.as_str().to_string(),
-                name: name.base_name().to_string(),
-                size: Some(size),
-                modified: None,
-                estimated_time: None,
-            },
+            _ => {
+                let mut v = FileEntry::new(name.as_str().to_string(), name.base_name().to_string());
+                v.size = Some(size);
+                v
+            }
         })
     }
 }

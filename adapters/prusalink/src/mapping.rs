@@ -68,11 +68,8 @@ pub fn map_status(status: &StatusResponse, job: Option<&JobResponse>) -> Printer
         (Heater::Bed, p.temp_bed, p.target_bed),
     ] {
         if let Some(actual) = celsius(actual) {
-            s.heaters.push(HeaterReading {
-                heater,
-                actual,
-                target: celsius(target),
-            });
+            s.heaters
+                .push(HeaterReading::new(heater, actual, celsius(target)));
         }
     }
     if let Some(j) = &status.job {
@@ -87,17 +84,15 @@ pub fn map_status(status: &StatusResponse, job: Option<&JobResponse>) -> Printer
             .flatten()
             .find(|t| *t > 0.0)
             .and_then(wire_seconds);
-        s.job = Some(JobProgress {
-            file,
-            progress: percent(j.progress.or(job.and_then(|r| r.progress))),
-            elapsed,
-            remaining: j
+        s.job = Some({
+            let mut v = JobProgress::new(file);
+            v.progress = percent(j.progress.or(job.and_then(|r| r.progress)));
+            v.elapsed = elapsed;
+            v.remaining = j
                 .time_remaining
                 .or(job.and_then(|r| r.time_remaining))
-                .and_then(wire_seconds),
-            layer: None,
-            layer_count: None,
-            filament_mm: None,
+                .and_then(wire_seconds);
+            v
         });
     }
     s
@@ -131,16 +126,19 @@ pub fn entry(prefix: &str, f: &FileInfo) -> FileEntry {
     } else {
         format!("{prefix}/{}", f.name)
     };
-    FileEntry {
-        path,
-        name: f.display_name.clone().unwrap_or_else(|| f.name.clone()),
-        size: f.size,
-        modified: f.m_timestamp,
-        estimated_time: f
+    {
+        let mut v = FileEntry::new(
+            path,
+            f.display_name.clone().unwrap_or_else(|| f.name.clone()),
+        );
+        v.size = f.size;
+        v.modified = f.m_timestamp;
+        v.estimated_time = f
             .meta
             .as_ref()
             .and_then(|m| m.estimated_print_time)
-            .and_then(wire_seconds),
+            .and_then(wire_seconds);
+        v
     }
 }
 

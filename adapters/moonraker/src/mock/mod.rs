@@ -388,7 +388,7 @@ fn history_status(outcome: Option<JobOutcome>) -> &'static str {
         Some(JobOutcome::Cancelled) => "cancelled",
         Some(JobOutcome::Failed) => "error",
         Some(JobOutcome::Running) | None => "in_progress",
-        Some(JobOutcome::Unknown) => "interrupted",
+        Some(_) => "interrupted",
     }
 }
 
