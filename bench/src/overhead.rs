@@ -179,7 +179,7 @@ impl Clients {
             obico_url: format!("{base}/api/v1/printers/{OBICO_ID}/"),
             prusa_url: format!("{base}/app/printers/{PRUSA_UUID}"),
             // What the adapter asks for: `<base>/octoeverywhere-command-api/` joined with `status`.
-            oe_url: polyprint_octoeverywhere::client::command_api_url(base).map_err(e)? + "status",
+            oe_url: format!("{base}/octoeverywhere-command-api/status"),
             prusalink_urls: [
                 format!("{base}/api/v1/status"),
                 format!("{base}/api/v1/job"),
@@ -511,26 +511,22 @@ fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration, Dura
         Ok(Summary::of(&batches).median)
     };
     let octo = time(&|| {
-        let p: polyprint_octoprint::PrinterResponse =
-            serde_json::from_slice(&printer).map_err(|e| e.to_string())?;
-        let j: polyprint_octoprint::JobResponse =
-            serde_json::from_slice(&job).map_err(|e| e.to_string())?;
-        std::hint::black_box(polyprint_octoprint::map_status(Some(p), j));
+        std::hint::black_box(polyprint_octoprint::bench_internals::status(
+            &printer, &job,
+        )?);
         Ok(())
     })?;
     let obico = time(&|| {
-        let p: polyprint_obico::ObicoPrinter =
-            serde_json::from_slice(&obico).map_err(|e| e.to_string())?;
-        std::hint::black_box(polyprint_obico::mapping::status_from(&p));
+        std::hint::black_box(polyprint_obico::bench_internals::status(&obico)?);
         Ok(())
     })?;
     let prusa_body = read(&format!(
         "{PRUSA_CONNECT_SAMPLES}/ha-prusa-connect/printer_detail.json"
     ))?;
     let prusa = time(&|| {
-        let p: polyprint_prusa_connect::wire::Printer =
-            serde_json::from_slice(&prusa_body).map_err(|e| e.to_string())?;
-        std::hint::black_box(polyprint_prusa_connect::state::status_of(&p));
+        std::hint::black_box(polyprint_prusa_connect::bench_internals::status(
+            &prusa_body,
+        )?);
         Ok(())
     })?;
     // The body the server answers, decoded as the adapter does: the envelope, then its
@@ -538,19 +534,7 @@ fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration, Dura
     let oe_body = crate::server::oe_envelope(read(crate::server::OE_STATUS_SAMPLE)?)
         .map_err(|e| e.to_string())?;
     let oe = time(&|| {
-        let envelope: polyprint_octoeverywhere::wire::Envelope =
-            serde_json::from_slice(&oe_body).map_err(|e| e.to_string())?;
-        if envelope.status != 200 {
-            return Err(format!(
-                "OctoEverywhere sample: plugin status {}",
-                envelope.status
-            ));
-        }
-        let status: polyprint_octoeverywhere::OeStatus =
-            serde_json::from_value(envelope.result.unwrap_or_default())
-                .map_err(|e| e.to_string())?;
-        std::hint::black_box(polyprint_octoeverywhere::mapping::features_from(&status));
-        std::hint::black_box(polyprint_octoeverywhere::mapping::status_from(&status));
+        std::hint::black_box(polyprint_octoeverywhere::bench_internals::status(&oe_body)?);
         Ok(())
     })?;
     Ok((octo, obico, prusa, oe))

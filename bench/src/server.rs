@@ -467,14 +467,10 @@ mod tests {
 
     #[test]
     fn oe_status_sample_decodes_and_maps_through_the_adapter() {
-        use polyprint_octoeverywhere::{mapping::status_from, wire::Envelope, OeStatus};
         let r = Routes::load(&samples_dir()).unwrap();
         let answer = r.answer("GET", "/p3/octoeverywhere-command-api/status");
         let i = find(answer, b"\r\n\r\n").unwrap() + 4;
-        let envelope: Envelope = serde_json::from_slice(&answer[i..]).unwrap();
-        assert_eq!(envelope.status, 200);
-        let status: OeStatus = serde_json::from_value(envelope.result.unwrap()).unwrap();
-        let s = status_from(&status);
+        let (_, s) = polyprint_octoeverywhere::bench_internals::status(&answer[i..]).unwrap();
         assert_eq!(s.raw_state, "printing");
         assert_eq!(s.heaters.len(), 3);
         assert!(s.job.is_some() && s.failure.is_some());

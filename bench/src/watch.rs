@@ -2,7 +2,7 @@
 //!
 //! 1. Push: from a server's message to the item on the stream. The parts are measured in
 //!    process: decoding and mapping a recorded OctoPrint `current` message
-//!    ([`polyprint_octoprint::push::status_of`]), and the stream's own path from a pushed
+//!    (`status_of`), and the stream's own path from a pushed
 //!    status to the consumer (change detection, hand-over, wake-up), against the baseline of
 //!    a bare tokio channel's hand-over measured in the same run.
 //! 2. Polling: from a state change of a virtual printer to the item, with a 100 ms poll
@@ -69,13 +69,10 @@ fn decode_cost(rounds: usize) -> Result<Duration, String> {
         .join("sockjs_current.json");
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut samples = Vec::with_capacity(rounds);
-    let mut temps = None;
     for _ in 0..rounds {
         let t = Instant::now();
         let v: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
-        let push: polyprint_octoprint::push::PushState =
-            serde_json::from_value(v["current"].clone()).map_err(|e| e.to_string())?;
-        let status = polyprint_octoprint::push::status_of(&push, &mut temps);
+        let status = polyprint_octoprint::bench_internals::pushed_status(v["current"].clone())?;
         std::hint::black_box(status);
         samples.push(t.elapsed());
     }

@@ -26,7 +26,7 @@ use serde_json::Value;
 use crate::mapping::one_line;
 
 /// Moonraker's text while Klippy is not connected (503 on every `/printer/` route).
-pub const KLIPPY_NOT_CONNECTED: &str = "Klippy Host not connected";
+pub(crate) const KLIPPY_NOT_CONNECTED: &str = "Klippy Host not connected";
 
 /// The reason phrases Moonraker puts in `message` when the real text could not go there.
 const REASON_PHRASES: &[&str] = &[
@@ -64,7 +64,7 @@ fn traceback_text(traceback: &str) -> Option<String> {
 /// The server's message: `message`, or the traceback's text when `message` is only a reason
 /// phrase; for a body that is not Moonraker's error object, a short snippet. One line, no
 /// traceback, at most 300 characters.
-pub fn server_message(body: &[u8]) -> String {
+pub(crate) fn server_message(body: &[u8]) -> String {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return snippet(body);
     };
@@ -94,7 +94,7 @@ pub fn server_message(body: &[u8]) -> String {
 }
 
 /// Whether a text says Klippy cannot take commands now.
-pub fn klippy_not_ready(text: &str) -> bool {
+pub(crate) fn klippy_not_ready(text: &str) -> bool {
     [
         KLIPPY_NOT_CONNECTED,
         "Printer is shutdown",
@@ -108,7 +108,7 @@ pub fn klippy_not_ready(text: &str) -> bool {
 }
 
 /// Maps a non-2xx answer. `what` names what a 404 did not find (`file x.gcode`).
-pub fn error_for(response: &Response, what: &str) -> Error {
+pub(crate) fn error_for(response: &Response, what: &str) -> Error {
     let text = server_message(&response.body);
     let has = |t: &str| text.contains(t);
     match response.status {
@@ -149,7 +149,7 @@ pub fn error_for(response: &Response, what: &str) -> Error {
 }
 
 /// `Ok` for a 2xx answer, else its error.
-pub fn check(response: Response, what: &str) -> polyprint::Result<Response> {
+pub(crate) fn check(response: Response, what: &str) -> polyprint::Result<Response> {
     if response.is_success() {
         Ok(response)
     } else {
@@ -158,7 +158,7 @@ pub fn check(response: Response, what: &str) -> polyprint::Result<Response> {
 }
 
 /// Decodes a 2xx answer's `{"result": T}`, or maps the error.
-pub fn result<T: serde::de::DeserializeOwned>(
+pub(crate) fn result<T: serde::de::DeserializeOwned>(
     response: Response,
     what: &str,
 ) -> polyprint::Result<T> {
@@ -167,7 +167,7 @@ pub fn result<T: serde::de::DeserializeOwned>(
 }
 
 /// Checks a command's answer: a 2xx whose body is `{"result": "ok"}` (or any `result`).
-pub fn ok(response: Response, what: &str) -> polyprint::Result<()> {
+pub(crate) fn ok(response: Response, what: &str) -> polyprint::Result<()> {
     result::<Value>(response, what).map(drop)
 }
 

@@ -36,7 +36,7 @@
 //! (measured: see "Latency" below), and the query is never served from an earlier answer.
 //! [`Printer::status_feed`](polyprint::Printer::status_feed) (and so
 //! [`polyprint::watch::watch`]) follows the websocket instead, at no cost per status.
-//! Both map one merged object state with one function, [`map_status`]; `raw_state` is
+//! Both map one merged object state with one function, `map_status`; `raw_state` is
 //! `print_stats.state` while Klippy is ready, else Klippy's state.
 //!
 //! | condition (first match wins) | [`PrinterState`](polyprint::PrinterState) | `raw_state` |
@@ -154,8 +154,8 @@
 //!   whose command the printer does not know (Klipper answers `ok` and logs `// Unknown
 //!   command`) are [`Error::InvalidArgument`](polyprint::Error::InvalidArgument). Known
 //!   commands are those of `printer/gcode/help` (extended commands and macros), Klipper's
-//!   standard G-codes ([`gcode::STANDARD_GCODES`]) and those its config sections add
-//!   ([`gcode::SECTION_GCODES`]).
+//!   standard G-codes (`STANDARD_GCODES`) and those its config sections add
+//!   (`SECTION_GCODES`).
 //!
 //! A cancel sent while the file waits in `M109`/`M190` is answered only when the wait ends;
 //! [`MoonrakerBuilder::command_timeout`] (or the endpoint option `command_timeout`, seconds)
@@ -168,7 +168,7 @@
 //! ## Files, history, queue, webcam
 //!
 //! Files are the `gcodes` root: listed by `GET /server/files/list?root=gcodes` (subfolders
-//! included), the first [`client::MAX_METADATA_LOOKUPS`] G-code files with their metadata's
+//! included), the first `MAX_METADATA_LOOKUPS` G-code files with their metadata's
 //! estimated time; uploaded as a streamed multipart `POST /server/files/upload` (`file`,
 //! `root=gcodes`, and `path` for a subfolder; 201 with an unwrapped body); deleted with
 //! `DELETE` (a missing file is Moonraker's 400, NotFound here; the file being printed its
@@ -181,7 +181,7 @@
 //!
 //! ## Push
 //!
-//! See [`push`]. The feed renews its subscription after every Klippy restart.
+//! See `push`. The feed renews its subscription after every Klippy restart.
 //!
 //! ## Mock
 //!
@@ -191,17 +191,19 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
-pub mod client;
+mod client;
 pub mod errors;
-pub mod gcode;
+mod gcode;
 pub mod mapping;
 #[cfg(feature = "mock")]
 pub mod mock;
-pub mod push;
+mod push;
 pub mod wire;
 
-pub use client::{declared_features, Moonraker, MoonrakerBuilder, PrinterConfig, Reading};
-pub use mapping::{map_klippy_down, map_status, ObjectState};
+pub use client::{
+    declared_features, Moonraker, MoonrakerBuilder, PrinterConfig, Reading, ENV_API_KEY, ENV_URL,
+};
+pub use mapping::ObjectState;
 /// The transport settings and the credential type every constructor takes, re-exported as
 /// every adapter does.
 pub use polyprint::transport::{HttpConfig, Secret};
@@ -279,3 +281,6 @@ fn open(
     }
     Ok(std::sync::Arc::new(builder.build()?))
 }
+
+#[cfg(test)]
+mod samples_test;

@@ -1,7 +1,7 @@
-//! Klipper's printer objects mapped to the common model: one pure function, [`map_status`],
+//! Klipper's printer objects mapped to the common model: one pure function, `map_status`,
 //! over one merged object state ([`ObjectState`]), whether the state came from
 //! `GET /printer/objects/query` or from the websocket's subscription and its deltas; and
-//! [`map_klippy_down`] for a Moonraker that has no Klippy (`GET /server/info`). The crate
+//! `map_klippy_down` for a Moonraker that has no Klippy (`GET /server/info`). The crate
 //! docs have the table; the tests below have a row each.
 
 use std::collections::BTreeMap;
@@ -20,7 +20,7 @@ use crate::wire::{
 /// The printer objects a status needs, with the fields asked for (`None`: all of them). The
 /// REST read and the websocket subscription ask for exactly these (plus one entry per heater,
 /// [`heater_objects`]).
-pub const STATUS_OBJECTS: &[(&str, Option<&[&str]>)] = &[
+pub(crate) const STATUS_OBJECTS: &[(&str, Option<&[&str]>)] = &[
     ("webhooks", None),
     ("print_stats", None),
     ("virtual_sdcard", None),
@@ -31,21 +31,21 @@ pub const STATUS_OBJECTS: &[(&str, Option<&[&str]>)] = &[
 
 /// What a command's state check reads besides [`STATUS_OBJECTS`]: where the head is, which
 /// axes are homed and which extruder is active, and the job's objects.
-pub const CHECK_OBJECTS: &[(&str, Option<&[&str]>)] = &[
+pub(crate) const CHECK_OBJECTS: &[(&str, Option<&[&str]>)] = &[
     ("toolhead", Some(&["position", "homed_axes", "extruder"])),
     ("exclude_object", None),
 ];
 
 /// The fields read of each heater.
-pub const HEATER_FIELDS: &[&str] = &["temperature", "target"];
+pub(crate) const HEATER_FIELDS: &[&str] = &["temperature", "target"];
 
 /// The object of the heated chamber (Klipper has no chamber heater of its own; this is the
 /// `[heater_generic chamber]` section Mainsail and Fluidd show as the chamber).
-pub const CHAMBER_OBJECT: &str = "heater_generic chamber";
+pub(crate) const CHAMBER_OBJECT: &str = "heater_generic chamber";
 
 /// The Klipper object of a heater: `extruder`, `extruder1` … `extruder15`, `heater_bed`,
 /// [`CHAMBER_OBJECT`].
-pub fn heater_object(heater: Heater) -> String {
+pub(crate) fn heater_object(heater: Heater) -> String {
     match heater {
         Heater::Tool(0) => "extruder".into(),
         Heater::Tool(n) => format!("extruder{n}"),
@@ -55,7 +55,7 @@ pub fn heater_object(heater: Heater) -> String {
 }
 
 /// The heater of a Klipper object, if it is one.
-pub fn heater_of(object: &str) -> Option<Heater> {
+pub(crate) fn heater_of(object: &str) -> Option<Heater> {
     match object {
         "extruder" => Some(Heater::Tool(0)),
         "heater_bed" => Some(Heater::Bed),
@@ -74,7 +74,7 @@ pub fn heater_of(object: &str) -> Option<Heater> {
 }
 
 /// The entries to ask for the given heaters.
-pub fn heater_objects(heaters: &[Heater]) -> Vec<(String, Option<&'static [&'static str]>)> {
+pub(crate) fn heater_objects(heaters: &[Heater]) -> Vec<(String, Option<&'static [&'static str]>)> {
     heaters
         .iter()
         .map(|h| (heater_object(*h), Some(HEATER_FIELDS)))
@@ -231,10 +231,10 @@ fn celsius(t: &f64) -> bool {
 
 /// A heater counts as still heating when it is more than this below its target (Klipper's
 /// `TEMPERATURE_WAIT` and `M109` tolerance for a watermark heater, `max_delta`'s default).
-pub const WARMING_MARGIN: f64 = 2.0;
+pub(crate) const WARMING_MARGIN: f64 = 2.0;
 
 /// A server-supplied text, on one line, without control characters, at most 300 characters.
-pub fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     let mut out = String::new();
     for word in text.split_whitespace() {
         if !out.is_empty() {
@@ -251,7 +251,12 @@ pub fn one_line(text: &str) -> String {
 
 /// The common state of Klippy's and the job's states (the table in the crate docs, in its
 /// order). `warming` says whether a heater is still heating with nothing printed yet.
-pub fn state_of(klippy: &str, print: &str, idle_timeout: &str, warming: bool) -> PrinterState {
+pub(crate) fn state_of(
+    klippy: &str,
+    print: &str,
+    idle_timeout: &str,
+    warming: bool,
+) -> PrinterState {
     match klippy {
         "disconnected" | "startup" => return PrinterState::Offline,
         "shutdown" | "error" => return PrinterState::Error,
@@ -274,7 +279,7 @@ pub fn state_of(klippy: &str, print: &str, idle_timeout: &str, warming: bool) ->
 /// The status of the printer objects (see the crate docs' table). `meta` is the metadata of
 /// the job's file, when known: it gives the time left (its estimate times the part not yet
 /// printed), the filament and the layer count.
-pub fn map_status(objects: &ObjectState, meta: Option<&FileMeta>) -> PrinterStatus {
+pub(crate) fn map_status(objects: &ObjectState, meta: Option<&FileMeta>) -> PrinterStatus {
     let klippy = objects.klippy_state();
     let print = objects.print_state();
     let heaters = objects.heaters();
@@ -359,7 +364,7 @@ fn job(objects: &ObjectState, file: &str, meta: Option<&FileMeta>) -> JobProgres
 /// `disconnected` in `GET /server/info`): Offline, `raw_state` `disconnected`. Other Klippy
 /// states never come here: the printer objects answer then, and [`map_status`] reads
 /// `webhooks.state`.
-pub fn map_klippy_down(info: &ServerInfo) -> PrinterStatus {
+pub(crate) fn map_klippy_down(info: &ServerInfo) -> PrinterStatus {
     let raw = if info.klippy_state.is_empty() || info.klippy_connected {
         "disconnected".to_string()
     } else {
@@ -376,7 +381,7 @@ pub fn map_klippy_down(info: &ServerInfo) -> PrinterStatus {
 }
 
 /// A file of `GET /server/files/list`, with its metadata's estimate when known.
-pub fn file_entry(item: &FileItem, meta: Option<&FileMeta>) -> Option<FileEntry> {
+pub(crate) fn file_entry(item: &FileItem, meta: Option<&FileMeta>) -> Option<FileEntry> {
     if item.path.is_empty() {
         return None;
     }
@@ -397,7 +402,7 @@ pub fn file_entry(item: &FileItem, meta: Option<&FileMeta>) -> Option<FileEntry>
 }
 
 /// How a history job ended.
-pub fn outcome_of(status: &str) -> JobOutcome {
+pub(crate) fn outcome_of(status: &str) -> JobOutcome {
     match status {
         "in_progress" => JobOutcome::Running,
         "completed" => JobOutcome::Finished,
@@ -410,7 +415,7 @@ pub fn outcome_of(status: &str) -> JobOutcome {
 }
 
 /// A job of the history.
-pub fn job_record(job: &HistoryJob) -> JobRecord {
+pub(crate) fn job_record(job: &HistoryJob) -> JobRecord {
     let mut v = JobRecord::new(job.job_id.clone(), outcome_of(&job.status));
     v.file = job.filename.clone().filter(|f| !f.is_empty());
     v.started = epoch_seconds(job.start_time);
@@ -419,7 +424,7 @@ pub fn job_record(job: &HistoryJob) -> JobRecord {
 }
 
 /// The queue's jobs, in order.
-pub fn queued(jobs: &[QueuedWire]) -> Vec<QueuedJob> {
+pub(crate) fn queued(jobs: &[QueuedWire]) -> Vec<QueuedJob> {
     jobs.iter()
         .enumerate()
         .map(|(i, j)| {

@@ -579,7 +579,7 @@ async fn socket_messages(base: &str) -> (Vec<(&'static str, Value)>, Vec<String>
         .websocket("websocket", SocketConfig::default())
         .await
         .unwrap();
-    let identify = polyprint_moonraker::push::identify_params(None);
+    let identify = json!({"client_name": "polyprint", "version": env!("CARGO_PKG_VERSION"), "type": "other", "url": "https://example.invalid/polyprint"});
     ws.send_json(&json!({"jsonrpc": "2.0", "method": "server.connection.identify", "params": identify, "id": 1}))
         .await
         .unwrap();

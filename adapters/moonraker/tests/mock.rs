@@ -1425,7 +1425,7 @@ async fn the_mock_websocket_answers_in_the_recorded_shapes() {
         .unwrap();
     ws.send_json(
         &json!({"jsonrpc": "2.0", "method": "server.connection.identify",
-        "params": polyprint_moonraker::push::identify_params(None), "id": 1}),
+        "params": json!({"client_name": "polyprint", "version": env!("CARGO_PKG_VERSION"), "type": "other", "url": "https://example.invalid/polyprint"}), "id": 1}),
     )
     .await
     .unwrap();

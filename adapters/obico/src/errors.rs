@@ -17,7 +17,7 @@ use polyprint::Error;
 
 /// The server's message in an error body: `detail`, or field errors as `field: message`, or a
 /// snippet of whatever else came back (HTML pages included).
-pub fn message_of(response: &Response) -> String {
+pub(crate) fn message_of(response: &Response) -> String {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(&response.body) else {
         return html_heading(&response.body)
             .map(|h| format!("HTML error page: {h}"))
@@ -53,7 +53,7 @@ pub fn message_of(response: &Response) -> String {
 }
 
 /// Passes a 2xx answer through; maps any other status to its error kind (see the module docs).
-pub fn check(response: Response) -> polyprint::Result<Response> {
+pub(crate) fn check(response: Response) -> polyprint::Result<Response> {
     if response.is_success() {
         return Ok(response);
     }

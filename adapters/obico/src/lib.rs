@@ -3,7 +3,7 @@
 //! The [Obico](https://www.obico.io) backend for polyprint: one [`Obico`] per Obico printer id,
 //! a [`polyprint::Printer`] through the core's blanket implementation of [`polyprint::Backend`].
 //!
-//! * [`client`]: constructors, the printer's kind and every REST call, with Obico-only depth:
+//! * `client`: constructors, the printer's kind and every REST call, with Obico-only depth:
 //!   the agentless print session ([`Obico::start_print_session`], [`Obico::finish_print`]),
 //!   failure prediction ([`Obico::predict`]) and [`Obico::confirm`] for dispatched commands.
 //! * [`mapping`]: Obico's printer document to the common status (state table, heaters,
@@ -37,12 +37,12 @@
 #![warn(missing_docs)]
 
 mod backend;
-pub mod client;
+mod client;
 pub mod errors;
 pub mod mapping;
 #[cfg(feature = "mock")]
 pub mod mock;
-pub mod time;
+mod time;
 pub mod wire;
 
 pub use client::{FinishStatus, Obico, ObicoBuilder, PrinterKind, TokenHeader};
@@ -134,3 +134,23 @@ fn open(
         .build()?;
     Ok(std::sync::Arc::new(printer))
 }
+
+/// What `polyprint-bench` times without a server: recorded bodies decoded and mapped as a status
+/// read does. Not part of the API (feature `bench-internals`): no semver promise.
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod bench_internals {
+    use polyprint::PrinterStatus;
+
+    /// A printer document, as a status read decodes and maps it.
+    pub fn status(printer: &[u8]) -> Result<PrinterStatus, String> {
+        let p: crate::ObicoPrinter = serde_json::from_slice(printer).map_err(|e| e.to_string())?;
+        Ok(crate::mapping::status_from(&p))
+    }
+}
+
+#[cfg(test)]
+mod samples_test;
+
+#[cfg(test)]
+mod hostile_test;

@@ -1,5 +1,5 @@
 //! From Obico's printer document to the common [`PrinterStatus`], in one pure function,
-//! [`status_from`], plus the small pure helpers it uses (state, heaters, failure verdict) and the
+//! `status_from`, plus the small pure helpers it uses (state, heaters, failure verdict) and the
 //! mapping of a print to a [`JobRecord`].
 //!
 //! ## State table
@@ -49,7 +49,7 @@ use crate::time::parse_iso8601;
 use crate::wire::{AgentStatus, ObicoPrint, ObicoPrinter, Prediction};
 
 /// The common status of an Obico printer document.
-pub fn status_from(printer: &ObicoPrinter) -> PrinterStatus {
+pub(crate) fn status_from(printer: &ObicoPrinter) -> PrinterStatus {
     let agent = printer.status.as_ref();
     let (state, raw) = state_of(agent);
     let mut s = PrinterStatus::new(state, raw);
@@ -66,7 +66,7 @@ pub fn status_from(printer: &ObicoPrinter) -> PrinterStatus {
 }
 
 /// The common state and the raw text of an agent status (`None` is Offline).
-pub fn state_of(status: Option<&AgentStatus>) -> (PrinterState, String) {
+pub(crate) fn state_of(status: Option<&AgentStatus>) -> (PrinterState, String) {
     let Some(status) = status else {
         return (PrinterState::Offline, "Offline".to_string());
     };
@@ -112,7 +112,7 @@ pub fn state_of(status: Option<&AgentStatus>) -> (PrinterState, String) {
 }
 
 /// The common name of an agent's temperature key, if it is a heater we model.
-pub fn heater_of(key: &str) -> Option<Heater> {
+pub(crate) fn heater_of(key: &str) -> Option<Heater> {
     match key {
         "bed" | "heater_bed" => Some(Heater::Bed),
         "extruder" => Some(Heater::Tool(0)),
@@ -212,7 +212,7 @@ fn webcams_of(printer: &ObicoPrinter) -> Vec<Webcam> {
 }
 
 /// Failure detection for a printer: only while Obico has a current print. See the module docs.
-pub fn failure_of(printer: &ObicoPrinter) -> Option<FailureDetection> {
+pub(crate) fn failure_of(printer: &ObicoPrinter) -> Option<FailureDetection> {
     let print = printer.current_print.as_ref()?;
     let score = printer
         .normalized_p
@@ -232,7 +232,7 @@ pub fn failure_of(printer: &ObicoPrinter) -> Option<FailureDetection> {
 
 /// The verdict of one agentless prediction: the core's thresholds on `p`, capped at 1 (it is a
 /// sum of confidences and can exceed 1).
-pub fn prediction_verdict(prediction: &Prediction) -> FailureDetection {
+pub(crate) fn prediction_verdict(prediction: &Prediction) -> FailureDetection {
     let score = if prediction.p.is_finite() {
         prediction.p.clamp(0.0, 1.0)
     } else {
@@ -242,14 +242,14 @@ pub fn prediction_verdict(prediction: &Prediction) -> FailureDetection {
 }
 
 impl Prediction {
-    /// The score and verdict of this prediction; see [`prediction_verdict`].
+    /// The score and verdict of this prediction; see `prediction_verdict`.
     pub fn verdict(&self) -> FailureDetection {
         prediction_verdict(self)
     }
 }
 
 /// A print as a common [`JobRecord`].
-pub fn record_of(print: &ObicoPrint) -> JobRecord {
+pub(crate) fn record_of(print: &ObicoPrint) -> JobRecord {
     let outcome = if print.cancelled_at.is_some() {
         JobOutcome::Cancelled
     } else if print.finished_at.is_some() {

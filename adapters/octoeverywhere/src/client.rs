@@ -175,8 +175,7 @@ pub fn command_api_url(base_url: &str) -> Result<String> {
 }
 
 /// The statuses a safe read is retried on: HTTP's transient ones and the service's temporary
-/// 601 (plugin not connected), 602 (plugin timed out) and 609 (webcam view limit); see
-/// [`crate::errors::is_transient_service_status`].
+/// 601 (plugin not connected), 602 (plugin timed out) and 609 (webcam view limit).
 pub const SERVICE_RETRY_STATUSES: &[u16] = &[429, 502, 503, 504, 601, 602, 609];
 
 fn with_service_retries(mut config: HttpConfig) -> HttpConfig {

@@ -15,7 +15,7 @@
 //!
 //! The client's transport retries **safe reads** on those three too, besides 429, 502–504 and
 //! network failures (its [`RetryPolicy::retry_statuses`](polyprint::transport::RetryPolicy)
-//! are [`crate::client::SERVICE_RETRY_STATUSES`]); see [`is_transient_service_status`]. Commands
+//! are [`crate::client::SERVICE_RETRY_STATUSES`]); 601 (plugin not connected), 602 (plugin timed out) and 609 (webcam view limit) are temporary per the spec. Commands
 //! are never retried.
 //!
 //! **Plugin layer: HTTP 200 with `{"Status": ..., "Error": ...}`.** The decision is on `Status`,
@@ -44,7 +44,7 @@ use crate::wire::Envelope;
 
 /// The link to send a user to when the owner lost Supporter Perks (605). `appid` is the App
 /// Connection's app id, when known.
-pub fn no_supporter_perks_link(app_id: Option<&str>) -> String {
+pub(crate) fn no_supporter_perks_link(app_id: Option<&str>) -> String {
     format!(
         "https://octoeverywhere.com/appportal/v1/nosupporterperks?appid={}",
         app_id.unwrap_or("<app id>")
@@ -52,19 +52,13 @@ pub fn no_supporter_perks_link(app_id: Option<&str>) -> String {
 }
 
 /// Whether an HTTP status is one of the service's own codes (600–613).
-pub fn is_service_status(status: u16) -> bool {
+pub(crate) fn is_service_status(status: u16) -> bool {
     (600..=613).contains(&status)
-}
-
-/// The service statuses a safe read is retried on: 601 (plugin not connected), 602 (plugin
-/// timed out), 609 (webcam view limit). All are temporary per the spec.
-pub fn is_transient_service_status(status: u16) -> bool {
-    matches!(status, 601 | 602 | 609)
 }
 
 /// The error for a service status 600–613 (see the module table). `endpoint` is the base URL
 /// without credentials.
-pub fn service_error(
+pub(crate) fn service_error(
     status: u16,
     endpoint: &str,
     retry_after: Option<Duration>,
@@ -110,7 +104,7 @@ pub fn service_error(
 /// What a command was, for mapping plugin statuses: its name (`pause`, `set-temp`, …) and the
 /// feature it needs (for 788).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Call {
+pub(crate) struct Call {
     /// The command path, e.g. `set-light`.
     pub command: &'static str,
     /// The feature it needs, when it is an action.
@@ -137,7 +131,7 @@ impl Call {
 
 /// The error for a plugin envelope whose `Status` is not 200 (see the module table). 785 is
 /// [`Error::InvalidState`] here; `status` turns it into an Offline status before calling this.
-pub fn plugin_error(status: i64, message: Option<&str>, call: Call) -> Error {
+pub(crate) fn plugin_error(status: i64, message: Option<&str>, call: Call) -> Error {
     let message = message
         .filter(|m| !m.trim().is_empty())
         .unwrap_or("(no error text)")
@@ -167,7 +161,7 @@ pub fn plugin_error(status: i64, message: Option<&str>, call: Call) -> Error {
 
 /// Reads a response: service statuses first, then the envelope's `Status`. Returns the
 /// success envelope's `Result` (`{}` when absent).
-pub fn read_envelope(
+pub(crate) fn read_envelope(
     response: &Response,
     call: Call,
     endpoint: &str,
@@ -189,11 +183,11 @@ pub fn read_envelope(
 }
 
 /// A plugin failure: its `Status` and `Error`.
-pub type PluginFailure = (i64, Option<String>);
+pub(crate) type PluginFailure = (i64, Option<String>);
 
 /// Decodes a response into the success `Result` or the plugin's failure, mapping service
 /// statuses and envelope-less answers to errors.
-pub fn decode(
+pub(crate) fn decode(
     response: &Response,
     endpoint: &str,
     app_id: Option<&str>,
@@ -275,7 +269,11 @@ mod tests {
             let err = decode(&r, "https://x.octoeverywhere.com", Some("app-1")).unwrap_err();
             assert_eq!(err.kind(), kind, "{status}");
             assert_eq!(err.is_retryable(), retryable, "{status}");
-            assert_eq!(is_transient_service_status(status), retryable, "{status}");
+            assert_eq!(
+                crate::client::SERVICE_RETRY_STATUSES.contains(&status),
+                retryable,
+                "{status}"
+            );
         }
         let err = service_error(605, "e", None, Some("my-app"));
         assert!(

@@ -6,7 +6,7 @@
 //! Lab, PrusaLink, Elegoo) through OctoEverywhere's printer-agnostic plugin API. A
 //! [`polyprint::Printer`] through the core's blanket implementation of [`polyprint::Backend`].
 //!
-//! * [`client`]: constructors, credentials and every plugin call, with OctoEverywhere-only
+//! * `client`: constructors, credentials and every plugin call, with OctoEverywhere-only
 //!   depth: smart pause ([`PauseOptions`]), named lights, per-webcam snapshots with their
 //!   transform, the raw status document.
 //! * [`mapping`]: the status document to the common status (state table, heaters, Gadget's
@@ -42,7 +42,7 @@
 #![warn(missing_docs)]
 
 mod backend;
-pub mod client;
+mod client;
 pub mod errors;
 pub mod mapping;
 #[cfg(feature = "mock")]
@@ -51,6 +51,7 @@ pub mod wire;
 
 pub use client::{
     Credential, OctoEverywhere, OctoEverywhereBuilder, PauseOptions, Temperatures, WebcamSnapshot,
+    SERVICE_RETRY_STATUSES,
 };
 /// The transport settings and the credential type every constructor takes, re-exported as
 /// every adapter does.
@@ -120,3 +121,33 @@ mod tests {
         assert!(matches!(Credential::parse(":odd"), Credential::Bearer(_)));
     }
 }
+
+/// What `polyprint-bench` times without a server: recorded bodies decoded and mapped as a status
+/// read does. Not part of the API (feature `bench-internals`): no semver promise.
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod bench_internals {
+    use polyprint::{Features, PrinterStatus};
+
+    /// A `status` answer (envelope and all), as a status read decodes and maps it, with the
+    /// features it caches.
+    pub fn status(body: &[u8]) -> Result<(Features, PrinterStatus), String> {
+        let envelope: crate::wire::Envelope =
+            serde_json::from_slice(body).map_err(|e| e.to_string())?;
+        if envelope.status != 200 {
+            return Err(format!("plugin status {}", envelope.status));
+        }
+        let status: crate::OeStatus = serde_json::from_value(envelope.result.unwrap_or_default())
+            .map_err(|e| e.to_string())?;
+        Ok((
+            crate::mapping::features_from(&status),
+            crate::mapping::status_from(&status),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod samples_test;
+
+#[cfg(test)]
+mod hostile_test;

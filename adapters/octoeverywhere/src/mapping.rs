@@ -28,7 +28,7 @@
 //! * Lights and webcams: `JobStatus.Lights`, `ListWebcams.Webcams`.
 //! * Failure detection: Gadget's `LastScore` (0–100) divided by 100, while a job is active;
 //!   verdict below 0.33 Ok, below 0.66 Warning, else Failing.
-//! * Features: see [`features_from`].
+//! * Features: see `features_from`.
 
 use polyprint::state::wire_seconds;
 use polyprint::{
@@ -39,12 +39,12 @@ use polyprint::{
 use crate::wire::{FileNode, OeStatus};
 
 /// The raw state of a printer whose host the plugin cannot reach (plugin status 785).
-pub const HOST_NOT_CONNECTED: &str = "Host not connected";
+pub(crate) const HOST_NOT_CONNECTED: &str = "Host not connected";
 
 /// The features every OctoEverywhere host has, whatever its `Features` bits: pause and resume,
 /// cancel (no bit: the plugin implements them on every platform), the file list, webcam
 /// snapshots and Gadget's failure detection (OctoEverywhere's own services).
-pub fn universal_features() -> Features {
+pub(crate) fn universal_features() -> Features {
     Feature::PauseResume
         | Feature::Cancel
         | Feature::FileList
@@ -54,13 +54,13 @@ pub fn universal_features() -> Features {
 
 /// The bits of OctoEverywhere's `Features` this library reads (the first six, the same values
 /// as [`Feature`]'s).
-pub const OE_FEATURE_MASK: u32 = 0b11_1111;
+pub(crate) const OE_FEATURE_MASK: u32 = 0b11_1111;
 
 /// The effective features for a status: the host's six `Features` bits, plus
 /// [`universal_features`]; then narrowed to what this printer has: no lights listed drops
 /// [`Feature::LightControl`] (the plugin would answer 788), no webcam listed drops
 /// [`Feature::WebcamSnapshot`].
-pub fn features_from(status: &OeStatus) -> Features {
+pub(crate) fn features_from(status: &OeStatus) -> Features {
     let bits = status.features.unwrap_or(0) & OE_FEATURE_MASK;
     let mut features = Features::from_bits_truncate(bits) | universal_features();
     let lights = status
@@ -84,13 +84,13 @@ pub fn features_from(status: &OeStatus) -> Features {
 /// The features claimed before the first status: every bit the plugin API has, plus
 /// [`universal_features`]. The first status or [`refresh`](crate::OctoEverywhere::refresh)
 /// narrows them to the printer's.
-pub fn features_before_status() -> Features {
+pub(crate) fn features_before_status() -> Features {
     Features::from_bits_truncate(OE_FEATURE_MASK) | universal_features()
 }
 
 /// The plugin's documented `set-temp` ranges (B5), with the core's defaults for jogs and
 /// extrusion: tool 0–260 °C, bed 0–75 °C, chamber 0–75 °C.
-pub fn limits() -> Limits {
+pub(crate) fn limits() -> Limits {
     let mut limits = Limits::default();
     limits.tool_max = 260.0;
     limits.bed_max = 75.0;
@@ -105,7 +105,7 @@ fn positive(v: Option<f64>) -> Option<f64> {
 }
 
 /// The common status of the plugin's status `Result` (see the module table).
-pub fn status_from(status: &OeStatus) -> PrinterStatus {
+pub(crate) fn status_from(status: &OeStatus) -> PrinterStatus {
     let job_status = status.job_status.clone().unwrap_or_default();
     let word = job_status.state.trim().to_ascii_lowercase();
     let state = PrinterState::from_octoeverywhere_word(&word);
@@ -183,7 +183,7 @@ pub fn status_from(status: &OeStatus) -> PrinterStatus {
 }
 
 /// The status of a printer whose host the plugin cannot reach (plugin status 785).
-pub fn offline_status(error: Option<&str>) -> PrinterStatus {
+pub(crate) fn offline_status(error: Option<&str>) -> PrinterStatus {
     PrinterStatus::new(
         PrinterState::Offline,
         error
@@ -193,11 +193,11 @@ pub fn offline_status(error: Option<&str>) -> PrinterStatus {
 }
 
 /// The virtual root of printable files.
-pub const GCODE_ROOT: &str = "gcode";
+pub(crate) const GCODE_ROOT: &str = "gcode";
 
 /// A file of `files/list` as a [`FileEntry`]; its path is relative to the `gcode` root (what
 /// [`Printer::start_print`](polyprint::Printer::start_print) takes).
-pub fn file_entry(node: &FileNode) -> FileEntry {
+pub(crate) fn file_entry(node: &FileNode) -> FileEntry {
     let path = relative_path(&node.virtual_path).to_string();
     {
         let mut v = FileEntry::new(
@@ -215,7 +215,7 @@ pub fn file_entry(node: &FileNode) -> FileEntry {
 }
 
 /// A virtual path without its `gcode/` root.
-pub fn relative_path(virtual_path: &str) -> &str {
+pub(crate) fn relative_path(virtual_path: &str) -> &str {
     virtual_path
         .strip_prefix(GCODE_ROOT)
         .and_then(|p| p.strip_prefix('/'))
@@ -224,7 +224,7 @@ pub fn relative_path(virtual_path: &str) -> &str {
 
 /// Whether the file `node` is the one `path` names: its virtual path (`gcode/a.gcode`), its
 /// path under `gcode/` (`a.gcode`), or its platform path.
-pub fn names_file(node: &FileNode, path: &str) -> bool {
+pub(crate) fn names_file(node: &FileNode, path: &str) -> bool {
     node.virtual_path == path
         || relative_path(&node.virtual_path) == path
         || node.platform_path.as_deref() == Some(path)

@@ -24,11 +24,11 @@ use polyprint::Error;
 use crate::wire::ErrorBody;
 
 /// OctoPrint's answer to a POST or DELETE with a bad or missing API key.
-pub const CSRF_FAILED: &str = "CSRF validation failed";
+pub(crate) const CSRF_FAILED: &str = "CSRF validation failed";
 
 /// The server's message from an error body: the JSON `error`, an HTML page's heading, or a
 /// snippet.
-pub fn server_message(body: &[u8]) -> String {
+pub(crate) fn server_message(body: &[u8]) -> String {
     if let Ok(e) = serde_json::from_slice::<ErrorBody>(body) {
         return e.error;
     }
@@ -37,7 +37,7 @@ pub fn server_message(body: &[u8]) -> String {
 
 /// Maps a non-2xx answer to an error. `what` names what a 404 did not find, e.g.
 /// `file test.gcode`.
-pub fn error_for(response: &Response, what: &str) -> Error {
+pub(crate) fn error_for(response: &Response, what: &str) -> Error {
     let message = server_message(&response.body);
     match response.status {
         400 if message == CSRF_FAILED => Error::Auth {
@@ -58,7 +58,7 @@ pub fn error_for(response: &Response, what: &str) -> Error {
 }
 
 /// `Ok` for a 2xx answer (whose body, often an empty 204, is not decoded), else the error.
-pub fn check(response: Response, what: &str) -> polyprint::Result<Response> {
+pub(crate) fn check(response: Response, what: &str) -> polyprint::Result<Response> {
     if response.is_success() {
         Ok(response)
     } else {

@@ -23,7 +23,7 @@
 //! ## Status
 //!
 //! A status reads `GET /api/printer` and `GET /api/job` concurrently and maps them with one
-//! pure function, [`map_status`]. `/api/printer` answers **409 "Printer is not operational"**
+//! pure function, `map_status`. `/api/printer` answers **409 "Printer is not operational"**
 //! whenever the printer is offline, connecting or in error: that is a state, not an error, and
 //! the state then comes from `/api/job`'s `state` (and its top-level `error`).
 //! `raw_state` always carries OctoPrint's own text.
@@ -109,20 +109,18 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
-pub mod client;
+mod client;
 pub mod errors;
 pub mod mapping;
 #[cfg(feature = "mock")]
 pub mod mock;
-pub mod push;
+mod push;
 pub mod wire;
 
-pub use client::{base_features, OctoPrint, OctoPrintBuilder};
-pub use mapping::map_status;
+pub use client::{base_features, OctoPrint, OctoPrintBuilder, ENV_API_KEY, ENV_URL};
 /// The transport settings and the credential type every constructor takes, re-exported as
 /// every adapter does.
 pub use polyprint::transport::{HttpConfig, Secret};
-pub use wire::{JobResponse, PrinterResponse};
 
 /// The backend kind, as in [`polyprint::PrinterInfo::backend`].
 pub const BACKEND: &str = "octoprint";
@@ -184,3 +182,32 @@ fn open(
     let printer = builder.build()?;
     Ok(std::sync::Arc::new(printer))
 }
+
+/// What `polyprint-bench` times without a server: recorded bodies decoded and mapped as a status
+/// read does. Not part of the API (feature `bench-internals`): no semver promise.
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod bench_internals {
+    use polyprint::PrinterStatus;
+
+    /// `/api/printer` and `/api/job` bodies, as a status read decodes and maps them.
+    pub fn status(printer: &[u8], job: &[u8]) -> Result<PrinterStatus, String> {
+        let p: crate::wire::PrinterResponse =
+            serde_json::from_slice(printer).map_err(|e| e.to_string())?;
+        let j: crate::wire::JobResponse = serde_json::from_slice(job).map_err(|e| e.to_string())?;
+        Ok(crate::mapping::map_status(Some(p), j))
+    }
+
+    /// A pushed `current` message, as the push feed decodes and maps it.
+    pub fn pushed_status(current: serde_json::Value) -> Result<PrinterStatus, String> {
+        let push: crate::push::PushState =
+            serde_json::from_value(current).map_err(|e| e.to_string())?;
+        Ok(crate::push::status_of(&push, &mut None))
+    }
+}
+
+#[cfg(test)]
+mod samples_test;
+
+#[cfg(test)]
+mod hostile_test;

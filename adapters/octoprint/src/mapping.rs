@@ -1,8 +1,8 @@
 //! From OctoPrint's words to the common model: one pure function per answer.
 //!
-//! [`map_status`] turns `/api/printer` (absent when OctoPrint answered 409 "Printer is not
+//! `map_status` turns `/api/printer` (absent when OctoPrint answered 409 "Printer is not
 //! operational") and `/api/job` into a [`PrinterStatus`]. The table it follows is in the crate
-//! docs. [`file_entries`] flattens a file listing.
+//! docs. `file_entries` flattens a file listing.
 
 use polyprint::state::wire_seconds;
 use polyprint::{FileEntry, Heater, HeaterReading, JobProgress, PrinterState, PrinterStatus};
@@ -11,7 +11,7 @@ use crate::wire::{FileInfo, JobResponse, PrinterResponse, StateFlags, TempReadin
 
 /// The common state for one of OctoPrint's state texts, when the text alone decides it.
 /// `Operational` is decided by the job (Idle, Finished or Cancelled), so it is not here.
-pub fn state_for_text(text: &str) -> Option<PrinterState> {
+pub(crate) fn state_for_text(text: &str) -> Option<PrinterState> {
     let state = match text {
         "Offline" | "Closed" => PrinterState::Offline,
         "Opening serial connection"
@@ -70,7 +70,7 @@ fn state_for_flags(f: &StateFlags) -> PrinterState {
 /// * Heaters are `tool0..N`, `bed` and `chamber` readings with an `actual` value.
 /// * The job is there when a file is selected or a completion is known; unknown values are
 ///   `None`, never 0.
-pub fn map_status(printer: Option<PrinterResponse>, job: JobResponse) -> PrinterStatus {
+pub(crate) fn map_status(printer: Option<PrinterResponse>, job: JobResponse) -> PrinterStatus {
     let printer_state = printer.as_ref().and_then(|p| p.state.clone());
     let raw = match &printer_state {
         Some(s) => s.text.clone(),
@@ -131,7 +131,7 @@ pub fn map_status(printer: Option<PrinterResponse>, job: JobResponse) -> Printer
 }
 
 /// Heater readings from a `temperature` map: `toolN`, `bed`, `chamber`, in that order.
-pub fn heaters(temps: &Temperatures) -> Vec<HeaterReading> {
+pub(crate) fn heaters(temps: &Temperatures) -> Vec<HeaterReading> {
     let mut out: Vec<HeaterReading> = temps
         .iter()
         .filter_map(|(name, value)| {
@@ -154,7 +154,7 @@ pub fn heaters(temps: &Temperatures) -> Vec<HeaterReading> {
 
 /// Flattens a listing (folders' `children` included) into the stored files of origin
 /// `local`: only those can be printed through `/api/files/local/<path>`.
-pub fn file_entries(files: &[FileInfo]) -> Vec<FileEntry> {
+pub(crate) fn file_entries(files: &[FileInfo]) -> Vec<FileEntry> {
     let mut out = Vec::new();
     flatten(files, &mut out);
     out
@@ -176,7 +176,7 @@ fn flatten(files: &[FileInfo], out: &mut Vec<FileEntry>) {
 }
 
 /// One file of a listing.
-pub fn file_entry(f: &FileInfo) -> FileEntry {
+pub(crate) fn file_entry(f: &FileInfo) -> FileEntry {
     let mut v = FileEntry::new(
         f.path.clone().unwrap_or_else(|| f.name.clone()),
         f.display.clone().unwrap_or_else(|| f.name.clone()),

@@ -23,23 +23,25 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
-pub mod adapter;
+mod adapter;
 pub mod auth;
 pub mod client;
-pub mod commands;
+mod commands;
 #[cfg(feature = "mock")]
 pub mod mock;
-pub mod state;
+mod state;
 pub mod wire;
 
-pub use adapter::{declared_features, PrusaConnect, PrusaConnectBuilder, DEFAULT_CAPABILITIES_TTL};
+pub use adapter::{
+    declared_features, PrusaConnect, PrusaConnectBuilder, DEFAULT_CAPABILITIES_TTL, ENV_PRINTER,
+    ENV_URL,
+};
 pub use auth::Credentials;
 pub use client::{FailureTag, JobQuery, PrusaConnectClient, Window};
 pub use commands::CommandSet;
 /// The transport settings and the credential type every constructor takes, re-exported as
 /// every adapter does.
 pub use polyprint::transport::{HttpConfig, Secret};
-pub use state::map_state;
 
 /// The backend kind, as in [`polyprint::PrinterInfo::backend`].
 pub const BACKEND: &str = "prusa-connect";
@@ -94,3 +96,20 @@ fn open(
 
 /// Prusa Connect's address.
 pub const DEFAULT_BASE_URL: &str = "https://connect.prusa3d.com";
+
+/// What `polyprint-bench` times without a server: recorded bodies decoded and mapped as a status
+/// read does. Not part of the API (feature `bench-internals`): no semver promise.
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod bench_internals {
+    use polyprint::PrinterStatus;
+
+    /// A printer document, as a status read decodes and maps it.
+    pub fn status(printer: &[u8]) -> Result<PrinterStatus, String> {
+        let p: crate::wire::Printer = serde_json::from_slice(printer).map_err(|e| e.to_string())?;
+        Ok(crate::state::status_of(&p))
+    }
+}
+
+#[cfg(test)]
+mod samples_test;

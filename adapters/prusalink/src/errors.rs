@@ -22,11 +22,11 @@ use polyprint::transport::{html_heading, snippet, Response};
 use polyprint::Error;
 
 /// The title of PrusaLink's 404 for a job id that is not the current job.
-pub const NOT_CURRENT_JOB: &str = "Not Current Job";
+pub(crate) const NOT_CURRENT_JOB: &str = "Not Current Job";
 
 /// The server's message: the first two lines of a text body (title and text), an HTML
 /// page's heading, or a snippet.
-pub fn server_message(response: &Response) -> String {
+pub(crate) fn server_message(response: &Response) -> String {
     let is_html = response
         .content_type()
         .is_some_and(|c| c.starts_with("text/html"));
@@ -54,7 +54,7 @@ pub fn server_message(response: &Response) -> String {
 }
 
 /// The title line of a text body (`Not Current Job`).
-pub fn title(response: &Response) -> String {
+pub(crate) fn title(response: &Response) -> String {
     String::from_utf8_lossy(&response.body[..response.body.len().min(256)])
         .lines()
         .next()
@@ -64,7 +64,7 @@ pub fn title(response: &Response) -> String {
 }
 
 /// Maps a non-2xx answer. `what` names what a 404 did not find (`file test.gcode`).
-pub fn error_for(response: &Response, what: &str) -> Error {
+pub(crate) fn error_for(response: &Response, what: &str) -> Error {
     let message = server_message(response);
     match response.status {
         401 => Error::Auth {
@@ -88,7 +88,7 @@ pub fn error_for(response: &Response, what: &str) -> Error {
 }
 
 /// `Ok` for a 2xx answer (not decoded: PrusaLink's 201 and 204 are empty), else the error.
-pub fn check(response: Response, what: &str) -> polyprint::Result<Response> {
+pub(crate) fn check(response: Response, what: &str) -> polyprint::Result<Response> {
     if response.is_success() {
         Ok(response)
     } else {

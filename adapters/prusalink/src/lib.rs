@@ -31,7 +31,7 @@
 //!
 //! A status reads `GET /api/v1/status` and `GET /api/v1/job` concurrently (the job only
 //! names the file; it is 204 whenever no job runs or is paused) and maps them with one pure
-//! function, [`map_status`]. `raw_state` is `printer.state`.
+//! function, `map_status`. `raw_state` is `printer.state`.
 //!
 //! | PrusaLink | [`PrinterState`](polyprint::PrinterState) | notes |
 //! |---|---|---|
@@ -108,15 +108,17 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
-pub mod client;
+mod client;
 pub mod errors;
 pub mod mapping;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod wire;
 
-pub use client::{base_features, Credential, PrusaLink, PrusaLinkBuilder, UPLOAD_VISIBLE_WITHIN};
-pub use mapping::map_status;
+pub use client::{
+    base_features, Credential, PrusaLink, PrusaLinkBuilder, ENV_API_KEY, ENV_PASSWORD, ENV_URL,
+    ENV_USER, UPLOAD_VISIBLE_WITHIN,
+};
 /// The transport settings and the credential type every constructor takes, re-exported as
 /// every adapter does.
 pub use polyprint::transport::{HttpConfig, Secret};
@@ -175,3 +177,6 @@ fn open(
         .build()?;
     Ok(std::sync::Arc::new(printer))
 }
+
+#[cfg(test)]
+mod samples_test;

@@ -1,5 +1,5 @@
-//! PrusaLink's answers mapped to the common model, in one pure function ([`map_status`]) with
-//! the table of the crate docs, and the file tree flattened ([`file_entries`]).
+//! PrusaLink's answers mapped to the common model, in one pure function (`map_status`) with
+//! the table of the crate docs, and the file tree flattened (`file_entries`).
 
 use polyprint::state::wire_seconds;
 use polyprint::{FileEntry, Heater, HeaterReading, JobProgress, PrinterState, PrinterStatus};
@@ -7,21 +7,21 @@ use polyprint::{FileEntry, Heater, HeaterReading, JobProgress, PrinterState, Pri
 use crate::wire::{FileInfo, JobResponse, StatusResponse};
 
 /// `status_printer.message` when PrusaLink runs without a printer on its serial port.
-pub const NO_PRINTER: &str = "Serial device does not exist";
+pub(crate) const NO_PRINTER: &str = "Serial device does not exist";
 
 /// The raw state reported for PrusaLink's 503 "Printer Unavailable" (the daemon starting, or
 /// its printer not connected yet).
-pub const UNAVAILABLE: &str = "UNAVAILABLE";
+pub(crate) const UNAVAILABLE: &str = "UNAVAILABLE";
 
 /// The status while PrusaLink answers 503 "Printer Unavailable": Offline.
-pub fn unavailable(message: &str) -> PrinterStatus {
+pub(crate) fn unavailable(message: &str) -> PrinterStatus {
     let mut s = PrinterStatus::new(PrinterState::Offline, UNAVAILABLE);
     s.message = Some(message.to_string()).filter(|m| !m.is_empty());
     s
 }
 
 /// The common state of PrusaLink's `printer.state` (see the crate docs' table).
-pub fn state_of(raw: &str, printer_message: Option<&str>) -> PrinterState {
+pub(crate) fn state_of(raw: &str, printer_message: Option<&str>) -> PrinterState {
     match raw {
         "IDLE" | "READY" => PrinterState::Idle,
         "BUSY" => PrinterState::Busy,
@@ -50,7 +50,7 @@ fn celsius(t: Option<f64>) -> Option<f64> {
 /// falling back to `/api/v1/job`'s; `time_printing` 0 is unknown (PrusaLink reports 0 when
 /// the printer keeps no SD timer), and a `job` from `/api/v1/job` without one in the status
 /// (a job that ended between the two reads) is left out.
-pub fn map_status(status: &StatusResponse, job: Option<&JobResponse>) -> PrinterStatus {
+pub(crate) fn map_status(status: &StatusResponse, job: Option<&JobResponse>) -> PrinterStatus {
     let p = &status.printer;
     let message = p.status_printer.as_ref().map(|h| h.message.as_str());
     let state = state_of(&p.state, message);
@@ -98,19 +98,9 @@ pub fn map_status(status: &StatusResponse, job: Option<&JobResponse>) -> Printer
     s
 }
 
-/// The path PrusaLink's `/api/v1/files/local/...` takes, from a job's or entry's `path`
-/// (`/PrusaLink gcodes/sub/f.gcode` → `sub/f.gcode`): the storage's folder is dropped.
-pub fn local_path(path: &str) -> String {
-    let trimmed = path.trim_start_matches('/');
-    match trimmed.split_once('/') {
-        Some((_, rest)) => rest.to_string(),
-        None => trimmed.to_string(),
-    }
-}
-
 /// The print files of a folder listing, under `prefix` (the folder's own path, `""` for the
 /// root). Folders' entries come from their own listings, read by the client.
-pub fn file_entries(prefix: &str, folder: &FileInfo) -> Vec<FileEntry> {
+pub(crate) fn file_entries(prefix: &str, folder: &FileInfo) -> Vec<FileEntry> {
     folder
         .children
         .iter()
@@ -120,7 +110,7 @@ pub fn file_entries(prefix: &str, folder: &FileInfo) -> Vec<FileEntry> {
 }
 
 /// One file's entry, under `prefix`.
-pub fn entry(prefix: &str, f: &FileInfo) -> FileEntry {
+pub(crate) fn entry(prefix: &str, f: &FileInfo) -> FileEntry {
     let path = if prefix.is_empty() {
         f.name.clone()
     } else {
@@ -249,8 +239,6 @@ mod tests {
 
     #[test]
     fn paths_and_entries() {
-        assert_eq!(local_path("/PrusaLink gcodes/sub/f.gcode"), "sub/f.gcode");
-        assert_eq!(local_path("/PrusaLink gcodes/f.gcode"), "f.gcode");
         let folder = FileInfo {
             kind: "FOLDER".into(),
             children: vec![

@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::errors::{read_envelope, Call};
+use crate::mapping::{features_from, status_from};
+use crate::wire::{Envelope, OeStatus, Pong, StartResult, WebcamList};
 use polyprint::transport::Response;
 use polyprint::{ErrorKind, Feature, PrinterState};
-use polyprint_octoeverywhere::errors::{read_envelope, Call};
-use polyprint_octoeverywhere::mapping::{features_from, status_from};
-use polyprint_octoeverywhere::wire::{Envelope, OeStatus, Pong, StartResult, WebcamList};
 
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/samples")

@@ -2,12 +2,12 @@
 //! (`printTime: 1e300` used to panic in `Duration::from_secs_f64`): each mutation is decoded
 //! or refused, and what decodes maps without a panic and with no absurd duration.
 
+use crate::mapping::file_entries;
+use crate::mapping::map_status;
+use crate::wire::{FilesResponse, JobResponse, PrinterResponse};
 use polyprint::state::MAX_WIRE_DURATION;
 use polyprint::PrinterStatus;
 use polyprint_conformance::hostile::mutations;
-use polyprint_octoprint::map_status;
-use polyprint_octoprint::mapping::file_entries;
-use polyprint_octoprint::wire::{FilesResponse, JobResponse, PrinterResponse};
 use serde_json::Value;
 
 fn sample(name: &str) -> Value {

@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::errors::error_for;
+use crate::mapping::map_status;
+use crate::mapping::{file_entries, heaters};
+use crate::wire::*;
 use polyprint::transport::Response;
 use polyprint::{ErrorKind, Heater, PrinterState};
-use polyprint_octoprint::errors::error_for;
-use polyprint_octoprint::map_status;
-use polyprint_octoprint::mapping::{file_entries, heaters};
-use polyprint_octoprint::wire::*;
 
 fn dir() -> PathBuf {
     Path::new(concat!(
@@ -361,7 +361,7 @@ fn fixtures_recorded_from_the_fidelity_runs() {
 /// printer, with the temperatures of `history` carried into a `current` that has none.
 #[test]
 fn recorded_push_messages_map_like_the_state_table() {
-    use polyprint_octoprint::push::{status_of, PushState};
+    use crate::push::{status_of, PushState};
     let message = |name: &str, key: &str| -> PushState {
         let v: serde_json::Value = decode(name);
         serde_json::from_value(v[key].clone()).unwrap_or_else(|e| panic!("{name}: {e}"))

@@ -7,13 +7,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::errors::{self, error_for};
+use crate::mapping::{file_entry, job_record, map_klippy_down, map_status};
+use crate::push::{classify, Message};
+use crate::wire::*;
+use crate::ObjectState;
 use polyprint::transport::Response;
 use polyprint::{ErrorKind, JobOutcome, PrinterState};
-use polyprint_moonraker::errors::{self, error_for};
-use polyprint_moonraker::mapping::{file_entry, job_record, map_klippy_down, map_status};
-use polyprint_moonraker::push::{classify, Message};
-use polyprint_moonraker::wire::*;
-use polyprint_moonraker::ObjectState;
 use serde_json::Value;
 
 fn dir() -> PathBuf {

@@ -2,10 +2,10 @@
 //! used to panic in `Duration::from_secs_f64`): decoded or refused, and mapped without a panic
 //! or an absurd duration.
 
+use crate::mapping::status_from;
+use crate::OeStatus;
 use polyprint::state::MAX_WIRE_DURATION;
 use polyprint_conformance::hostile::mutations;
-use polyprint_octoeverywhere::mapping::status_from;
-use polyprint_octoeverywhere::OeStatus;
 use serde_json::Value;
 
 fn status_sample() -> Value {

@@ -2,10 +2,10 @@
 //! used to panic in `Duration::from_secs_f64`): decoded or refused, and mapped without a
 //! panic or an absurd duration.
 
+use crate::mapping::{record_of, status_from};
+use crate::{ObicoPrint, ObicoPrinter};
 use polyprint::state::MAX_WIRE_DURATION;
 use polyprint_conformance::hostile::mutations;
-use polyprint_obico::mapping::{record_of, status_from};
-use polyprint_obico::{ObicoPrint, ObicoPrinter};
 use serde_json::Value;
 
 fn sample(name: &str) -> Value {

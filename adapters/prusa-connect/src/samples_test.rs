@@ -1,11 +1,11 @@
 //! Every sample in `tests/fixtures/samples/prusa-connect/` decodes (SUSPECT and MANGLED ones
 //! are checked to be what they are: not the real shape).
 
+use crate::client::FailureTag;
+use crate::state::status_of;
+use crate::wire::*;
+use crate::CommandSet;
 use polyprint::{Heater, PrinterState};
-use polyprint_prusa_connect::client::FailureTag;
-use polyprint_prusa_connect::state::status_of;
-use polyprint_prusa_connect::wire::*;
-use polyprint_prusa_connect::CommandSet;
 use serde_json::Value;
 use std::time::Duration;
 

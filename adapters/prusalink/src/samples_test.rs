@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::errors::error_for;
+use crate::mapping::map_status;
+use crate::wire::*;
 use polyprint::transport::Response;
 use polyprint::{ErrorKind, PrinterState};
-use polyprint_prusalink::errors::error_for;
-use polyprint_prusalink::map_status;
-use polyprint_prusalink::wire::*;
 
 pub struct Sample {
     pub name: String,

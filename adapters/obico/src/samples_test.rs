@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::wire::{AgentStatus, Envelope, PredictResponse};
+use crate::{ObicoPrint, ObicoPrinter};
 use polyprint::ErrorKind;
-use polyprint_obico::wire::{AgentStatus, Envelope, PredictResponse};
-use polyprint_obico::{ObicoPrint, ObicoPrinter};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/samples/obico")
@@ -145,7 +145,7 @@ fn every_error_sample_decodes_to_its_kind() {
             headers: Default::default(),
             body: body.into(),
         };
-        let err = polyprint_obico::errors::check(response).unwrap_err();
+        let err = crate::errors::check(response).unwrap_err();
         assert_eq!(err.kind(), kind, "{name}: {err}");
     }
 }
