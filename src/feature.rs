@@ -65,6 +65,13 @@ impl Feature {
     }
 
     /// The stable snake_case name used in JSON, the CLI and error messages.
+    ///
+    /// ```
+    /// use polyprint::Feature;
+    ///
+    /// assert_eq!(Feature::PauseResume.name(), "pause_resume");
+    /// assert_eq!(Feature::from_name("pause_resume"), Some(Feature::PauseResume));
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Feature::LightControl => "light_control",

@@ -524,6 +524,24 @@ impl Default for SimConfig {
 }
 
 /// The virtual printer. Clones share one printer.
+///
+/// With the default [`SimConfig`] only [`VirtualPrinter::advance`] moves its time, so a test
+/// runs a whole print in no time:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> polyprint::Result<()> {
+/// use polyprint::sim::{VirtualPrinter, DEMO_FILE};
+/// use polyprint::{Printer, PrinterState};
+/// use std::time::Duration;
+///
+/// let printer = VirtualPrinter::new();
+/// printer.start_print(DEMO_FILE).await?;
+/// assert!(printer.status().await?.state.has_active_job());
+/// printer.advance(Duration::from_secs(24 * 3600));
+/// assert_eq!(printer.status().await?.state, PrinterState::Finished);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct VirtualPrinter {
     sim: Arc<Mutex<Sim>>,

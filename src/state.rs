@@ -81,6 +81,13 @@ impl PrinterState {
 
     /// A job is running or being wound up: Printing, WarmingUp, Pausing, Paused, Resuming,
     /// Cancelling, Attention.
+    ///
+    /// ```
+    /// use polyprint::PrinterState;
+    ///
+    /// assert!(PrinterState::Paused.has_active_job());
+    /// assert!(!PrinterState::Finished.has_active_job());
+    /// ```
     pub fn has_active_job(self) -> bool {
         matches!(
             self,

@@ -23,7 +23,16 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::printer::{CheckedUpload, ProgressFn, UploadProgress, UploadSource};
 
-/// A credential. Its `Debug` and `Display` print `***`; read it with [`Secret::expose`].
+/// A credential. Its `Debug` prints `Secret(***)` and its `Display` `***`; read it with
+/// [`Secret::expose`].
+///
+/// ```
+/// use polyprint::transport::Secret;
+///
+/// let key = Secret::new("hunter2");
+/// assert_eq!(format!("{key:?} {key}"), "Secret(***) ***");
+/// assert_eq!(key.expose(), "hunter2");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Arc<str>);
 

@@ -52,6 +52,15 @@ impl std::str::FromStr for Axis {
 
 /// The highest targets a printer accepts, °C. Adapters narrow these when their server says
 /// what the printer allows; the defaults are conservative for common FDM printers.
+///
+/// ```
+/// use polyprint::{Heater, Limits};
+///
+/// let mut limits = Limits::default();
+/// limits.bed_max = 100.0; // what this printer's config allows
+/// assert_eq!(limits.max_for(Heater::Bed), 100.0);
+/// assert_eq!(limits.max_for(Heater::Tool(0)), 300.0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -115,6 +124,19 @@ fn check_text(what: &str, s: &str, max_len: usize) -> Result<()> {
 
 /// A stored file's path on the printer's host: relative, no `..`, no empty segments, no
 /// backslashes, no control characters or line breaks, at most 255 bytes.
+///
+/// ```
+/// use polyprint::validate::FileName;
+///
+/// let name = FileName::parse("parts/bracket.gcode")?;
+/// assert_eq!(name.base_name(), "bracket.gcode");
+/// assert_eq!(name.extension().as_deref(), Some("gcode"));
+/// // Refused before anything is sent: escaping the storage, absolute paths, line breaks.
+/// assert!(FileName::parse("../escape.gcode").is_err());
+/// assert!(FileName::parse("/etc/passwd").is_err());
+/// assert!(FileName::parse("cube.gcode\nM112").is_err());
+/// # Ok::<(), polyprint::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FileName(String);
 
@@ -176,6 +198,20 @@ impl std::fmt::Display for FileName {
 
 /// A heater target that is finite, not negative, and within the printer's [`Limits`].
 /// 0 switches the heater off.
+///
+/// ```
+/// use polyprint::validate::HeaterTarget;
+/// use polyprint::{ErrorKind, Heater, Limits};
+///
+/// let limits = Limits::default();
+/// let target = HeaterTarget::new(Heater::Bed, 60.0, &limits)?;
+/// assert_eq!(target.celsius(), 60.0);
+/// for bad in [f64::NAN, -5.0, 500.0] {
+///     let err = HeaterTarget::new(Heater::Bed, bad, &limits).unwrap_err();
+///     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+/// }
+/// # Ok::<(), polyprint::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HeaterTarget {
     heater: Heater,
@@ -249,6 +285,17 @@ impl Jog {
 
 /// A checked [`Jog`]: at least one axis moves, every distance finite and within
 /// [`Limits::jog_max_mm`], speed positive and at most 30 000 mm/min.
+///
+/// ```
+/// use polyprint::validate::JogMove;
+/// use polyprint::{Axis, Jog, Limits};
+///
+/// let limits = Limits::default();
+/// let checked = JogMove::new(Jog::along(Axis::Z, 5.0), &limits)?;
+/// assert_eq!(checked.get().z, Some(5.0));
+/// assert!(JogMove::new(Jog::along(Axis::X, 10_000.0), &limits).is_err());
+/// # Ok::<(), polyprint::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct JogMove(Jog);
 
@@ -333,6 +380,17 @@ impl Extrusion {
 /// (space to `~`): no line break or other control character smuggled inside (one line is one
 /// command), and no character a firmware's parser may take apart byte by byte (`M117 Grüße`
 /// is refused; write `M117 Gruesse`).
+///
+/// ```
+/// use polyprint::validate::GcodeBatch;
+///
+/// let batch = GcodeBatch::new(&["G28", "M117 Hello"])?;
+/// assert_eq!(batch.lines().len(), 2);
+/// // One line is one command: nothing can be smuggled inside a line.
+/// assert!(GcodeBatch::new(&["M117 hi\nM112"]).is_err());
+/// assert!(GcodeBatch::new::<&str>(&[]).is_err());
+/// # Ok::<(), polyprint::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GcodeBatch(Vec<String>);
 

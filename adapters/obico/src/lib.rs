@@ -21,16 +21,27 @@
 //! Commands return `Ok` once **dispatched**: Obico's `succeeded: true` means there was a
 //! current print and the command was published to the agent, not that it was carried out.
 //!
-//! ```no_run
-//! # async fn demo() -> polyprint::Result<()> {
-//! use std::sync::Arc;
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> polyprint::Result<()> {
+//! use polyprint::sim::VirtualPrinter;
 //! use polyprint::Printer;
-//! use polyprint_obico::Obico;
-//!
-//! let printer: Arc<dyn Printer> = Arc::new(Obico::open("https://app.obico.io", "token", 123).await?);
+//! use polyprint_obico::{mock::ObicoMock, Obico};
+//! // A server that answers like Obico (`mock` feature); a real one is the same call.
+//! let server = ObicoMock::start(VirtualPrinter::new()).await;
+//! let obico = Obico::new(&server.uri(), server.token(), server.printer_id())?;
+//! obico.refresh().await?; // learns the printer's kind, and so its features
+//! let printer: std::sync::Arc<dyn Printer> = std::sync::Arc::new(obico);
 //! let status = printer.status().await?;
-//! println!("{} ({})", status.state, status.raw_state);
+//! assert_eq!(status.state, polyprint::PrinterState::Idle);
+//! // A printer with an agent pauses and cancels; only an agentless one starts prints.
+//! let features = printer.features().await?;
+//! assert!(features.contains(polyprint::Feature::Cancel));
+//! assert!(!features.contains(polyprint::Feature::PrintStart));
 //! # Ok(()) }
+//! # #[cfg(not(feature = "mock"))]
+//! # fn main() {}
 //! ```
 
 #![cfg_attr(docsrs, feature(doc_cfg))]

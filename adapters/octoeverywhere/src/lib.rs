@@ -24,18 +24,26 @@
 //! lights or no webcam. Before the first status every feature the API has is claimed; call
 //! [`OctoEverywhere::refresh`] (or read a status) to narrow them.
 //!
-//! ```no_run
-//! # async fn demo() -> polyprint::Result<()> {
-//! use std::sync::Arc;
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> polyprint::Result<()> {
+//! use polyprint::sim::{VirtualPrinter, DEMO_FILE};
 //! use polyprint::Printer;
+//! use polyprint_octoeverywhere::mock::{OctoEverywhereMock, Platform};
 //! use polyprint_octoeverywhere::OctoEverywhere;
-//!
-//! let oe = OctoEverywhere::basic("https://abc123.octoeverywhere.com", "user", "password")?;
-//! oe.refresh().await?;
-//! let printer: Arc<dyn Printer> = Arc::new(oe);
+//! // A server that answers like OctoEverywhere's App Connection (`mock` feature).
+//! let server = OctoEverywhereMock::start(VirtualPrinter::new(), Platform::OctoPrint).await;
+//! let oe = OctoEverywhere::builder(server.uri()).bearer(server.credential()).build()?;
+//! oe.refresh().await?; // the host's features
+//! let printer: std::sync::Arc<dyn Printer> = std::sync::Arc::new(oe);
+//! printer.start_print(DEMO_FILE).await?;
 //! let status = printer.status().await?;
-//! println!("{} ({})", status.state, status.raw_state);
+//! assert!(status.state.has_active_job(), "{} ({})", status.state, status.raw_state);
+//! printer.cancel().await?;
 //! # Ok(()) }
+//! # #[cfg(not(feature = "mock"))]
+//! # fn main() {}
 //! ```
 
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -4,20 +4,27 @@
 //! [`polyprint::Backend`], and so a [`polyprint::Printer`]. Measured against OctoPrint 1.11.8
 //! (see `shared/specs/octoprint.md`).
 //!
-//! ```no_run
-//! # async fn demo() -> polyprint::Result<()> {
-//! use polyprint::{Heater, Printer};
-//! use polyprint_octoprint::OctoPrint;
-//!
-//! let printer = OctoPrint::builder("http://127.0.0.1:5000")
-//!     .api_key("my-api-key")
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> polyprint::Result<()> {
+//! use polyprint::sim::{VirtualPrinter, DEMO_FILE};
+//! use polyprint::Printer;
+//! use polyprint_octoprint::{mock::OctoPrintMock, OctoPrint};
+//! // A server that answers like OctoPrint 1.11 (`mock` feature); a real one is the same call.
+//! let server = OctoPrintMock::start(VirtualPrinter::new()).await;
+//! let printer = OctoPrint::builder(server.uri())
+//!     .api_key(server.api_key())
 //!     .port("VIRTUAL")
 //!     .build()?;
-//! printer.connect().await?;
-//! printer.set_target(Heater::Bed, 60.0).await?;
+//! printer.set_target(polyprint::Heater::Bed, 60.0).await?;
+//! printer.start_print(DEMO_FILE).await?;
 //! let status = printer.status().await?;
-//! println!("{} ({})", status.state, status.raw_state);
+//! assert!(status.state.has_active_job(), "{} ({})", status.state, status.raw_state);
+//! printer.cancel().await?;
 //! # Ok(()) }
+//! # #[cfg(not(feature = "mock"))]
+//! # fn main() {}
 //! ```
 //!
 //! ## Status

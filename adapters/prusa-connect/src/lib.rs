@@ -5,16 +5,27 @@
 //! (printers, supported commands and validated command execution, jobs, failure reasons,
 //! queue, team files and uploads, storages, teams, cameras, stats, events, notifications).
 //!
-//! ```no_run
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> polyprint::Result<()> {
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> polyprint::Result<()> {
+//! use polyprint::sim::{VirtualPrinter, DEMO_FILE};
 //! use polyprint::Printer;
-//! use polyprint_prusa_connect::{PrusaConnect, DEFAULT_BASE_URL};
-//!
-//! let token = std::env::var("PRUSA_CONNECT_TOKEN").unwrap_or_default();
-//! let printer = PrusaConnect::new(DEFAULT_BASE_URL, token, "11111111-2222-3333-4444-555555555555")?;
-//! let status = printer.status().await?; // also narrows features from supported commands
-//! println!("{} ({})", status.state, status.raw_state);
+//! use polyprint_prusa_connect::{mock::PrusaConnectMock, PrusaConnect};
+//! // A server that answers like Prusa Connect (`mock` feature); for Prusa's own service the
+//! // URL is `DEFAULT_BASE_URL` and the token the account's.
+//! let server = PrusaConnectMock::start(VirtualPrinter::new()).await;
+//! let printer = PrusaConnect::builder(server.uri())
+//!     .token(server.token())
+//!     .printer(server.printer_uuid())
+//!     .build()?;
+//! printer.start_print(DEMO_FILE).await?;
+//! let status = printer.status().await?;
+//! assert!(status.state.has_active_job(), "{} ({})", status.state, status.raw_state);
+//! printer.cancel().await?;
 //! # Ok(()) }
+//! # #[cfg(not(feature = "mock"))]
+//! # fn main() {}
 //! ```
 //!
 //! With the `mock` feature, [`mock::PrusaConnectMock`] serves a virtual printer in Prusa

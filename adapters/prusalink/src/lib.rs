@@ -7,16 +7,23 @@
 //! with an emulated MK3S (`scripts/prusalink/`); the firmware's PrusaLink serves its API under
 //! similar names, but nothing here was verified against it.
 //!
-//! ```no_run
-//! # async fn demo() -> polyprint::Result<()> {
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> polyprint::Result<()> {
+//! use polyprint::sim::{VirtualPrinter, DEMO_FILE};
 //! use polyprint::Printer;
-//! use polyprint_prusalink::PrusaLink;
-//!
-//! let printer = PrusaLink::new("http://192.168.1.20", "my-api-key")?;
-//! printer.start_print("benchy.gcode").await?;
+//! use polyprint_prusalink::{mock::{PrusaLinkMock, MOCK_API_KEY}, PrusaLink};
+//! // A server that answers like PrusaLink 0.8 (`mock` feature); a real one is the same call.
+//! let server = PrusaLinkMock::start(VirtualPrinter::new()).await;
+//! let printer = PrusaLink::builder(server.uri()).api_key(MOCK_API_KEY).build()?;
+//! printer.start_print(DEMO_FILE).await?;
 //! let status = printer.status().await?;
-//! println!("{} ({})", status.state, status.raw_state);
+//! assert!(status.state.has_active_job(), "{} ({})", status.state, status.raw_state);
+//! printer.cancel().await?;
 //! # Ok(()) }
+//! # #[cfg(not(feature = "mock"))]
+//! # fn main() {}
 //! ```
 //!
 //! ## Credentials
