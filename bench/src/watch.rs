@@ -190,7 +190,9 @@ pub fn child_main(args: &[String]) -> Result<(), String> {
     raise_nofile_limit();
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let result = rt.block_on(async {
-        let fleet = Fleet::new(build_fleet(Scenario::Mixed, &ports).map_err(|e| e.to_string())?);
+        let fleet = Fleet::new(
+            build_fleet(Scenario::Mixed, PRINTERS, "", &ports).map_err(|e| e.to_string())?,
+        );
         let mut merged = fleet.watch(options);
         // Warm-up: every printer's first item.
         let mut firsts = 0;

@@ -117,12 +117,41 @@ struct Learned {
 
 struct Inner {
     transport: Transport,
-    /// For commands, when [`MoonrakerBuilder::command_timeout`] set a timeout of their own.
-    commands: Option<Transport>,
+    /// For commands, when [`MoonrakerBuilder::command_timeout`] set a timeout of their own
+    /// (boxed: most printers have none, and a fleet keeps one of these per printer).
+    commands: Option<Box<Transport>>,
     name: String,
     api_key: Option<Secret>,
     learned: Mutex<Learned>,
-    metadata: Mutex<HashMap<String, Option<FileMeta>>>,
+    metadata: Mutex<HashMap<Box<str>, Option<Estimates>>>,
+}
+
+/// What the metadata cache keeps of a file's [`FileMeta`]: the figures a status and a listing
+/// use (a fleet keeps a cache per printer, so not the slicer's strings and the rest).
+#[derive(Clone, Copy, Debug)]
+struct Estimates {
+    estimated_time: Option<f64>,
+    filament_total: Option<f64>,
+    layer_count: Option<u64>,
+}
+
+impl Estimates {
+    fn of(meta: &FileMeta) -> Estimates {
+        Estimates {
+            estimated_time: meta.estimated_time,
+            filament_total: meta.filament_total,
+            layer_count: meta.layer_count,
+        }
+    }
+
+    fn meta(self) -> FileMeta {
+        FileMeta {
+            estimated_time: self.estimated_time,
+            filament_total: self.filament_total,
+            layer_count: self.layer_count,
+            ..FileMeta::default()
+        }
+    }
 }
 
 /// A printer behind Moonraker (Klipper's API server). Built with [`Moonraker::builder`]
@@ -270,7 +299,7 @@ impl MoonrakerBuilder {
                     deadline: base.deadline.max(timeout + Duration::from_secs(5)),
                     ..base
                 });
-                Some(connection.transport(auth())?)
+                Some(Box::new(connection.transport(auth())?))
             }
             None => None,
         };
@@ -431,7 +460,7 @@ impl Moonraker {
             .unwrap_or_else(|p| p.into_inner())
             .get(file)
         {
-            return m.clone();
+            return m.map(Estimates::meta);
         }
         let path = format!("server/files/metadata?filename={}", q(file));
         let r = self.inner.transport.send(Request::get(path)).await.ok()?;
@@ -448,8 +477,9 @@ impl Moonraker {
         if cache.len() >= METADATA_CACHE {
             cache.clear();
         }
-        cache.insert(file.to_string(), meta.clone());
-        meta
+        let kept = meta.as_ref().map(Estimates::of);
+        cache.insert(file.into(), kept);
+        kept.map(Estimates::meta)
     }
 
     fn forget_metadata(&self, file: &str) {

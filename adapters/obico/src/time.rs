@@ -13,6 +13,7 @@ pub fn parse_iso8601(s: &str) -> Option<i64> {
 }
 
 /// Formats Unix seconds as DRF does for a whole second: `2026-01-01T00:00:05Z`.
+#[cfg(any(test, feature = "mock"))]
 pub fn format_iso8601(unix: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()

@@ -64,7 +64,15 @@ struct Cache {
     camera: Option<Option<u64>>,
     name: Option<String>,
     team_id: Option<u64>,
-    functionalities: Option<Vec<String>>,
+    /// Of the printer's `allowed_functionalities`, what narrows the features: whether
+    /// `files` and `queue` are there (two flags, not the list: a fleet keeps one per printer).
+    functionalities: Option<Functionalities>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Functionalities {
+    files: bool,
+    queue: bool,
 }
 
 /// One printer of a Prusa Connect account.
@@ -320,7 +328,11 @@ impl PrusaConnect {
         c.name = p.name.clone();
         c.team_id = p.team_id.or(c.team_id);
         if !p.allowed_functionalities.is_empty() {
-            c.functionalities = Some(p.allowed_functionalities.clone());
+            let has = |name: &str| p.allowed_functionalities.iter().any(|x| x == name);
+            c.functionalities = Some(Functionalities {
+                files: has("files"),
+                queue: has("queue"),
+            });
         }
         Ok(p)
     }
@@ -492,10 +504,10 @@ impl Backend for PrusaConnect {
             f = set.narrow(f);
         }
         if let Some(funcs) = &c.functionalities {
-            if !funcs.iter().any(|x| x == "files") {
+            if !funcs.files {
                 f.remove(Feature::FileList | Feature::FileUpload);
             }
-            if !funcs.iter().any(|x| x == "queue") {
+            if !funcs.queue {
                 f.remove(Feature::PrintQueue);
             }
         }

@@ -12,6 +12,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -36,8 +37,9 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(30);
 pub struct Credentials {
     access: Secret,
     refresh: Option<Secret>,
-    token_url: String,
-    client_id: String,
+    // Borrowed defaults: a fleet keeps one set of credentials per printer.
+    token_url: Cow<'static, str>,
+    client_id: Cow<'static, str>,
     file: Option<PathBuf>,
 }
 
@@ -71,8 +73,8 @@ impl Credentials {
         Credentials {
             access: access.into(),
             refresh: None,
-            token_url: DEFAULT_TOKEN_URL.into(),
-            client_id: DEFAULT_CLIENT_ID.into(),
+            token_url: Cow::Borrowed(DEFAULT_TOKEN_URL),
+            client_id: Cow::Borrowed(DEFAULT_CLIENT_ID),
             file: None,
         }
     }
@@ -85,13 +87,13 @@ impl Credentials {
 
     /// Uses another token endpoint (a mock's, in tests).
     pub fn with_token_url(mut self, url: impl Into<String>) -> Credentials {
-        self.token_url = url.into();
+        self.token_url = Cow::Owned(url.into());
         self
     }
 
     /// Uses another OAuth client id.
     pub fn with_client_id(mut self, id: impl Into<String>) -> Credentials {
-        self.client_id = id.into();
+        self.client_id = Cow::Owned(id.into());
         self
     }
 
