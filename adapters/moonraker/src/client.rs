@@ -385,7 +385,7 @@ impl Moonraker {
     ) -> Result<ObjectState> {
         let path = query_path(objects);
         let q: QueryResult = self.get_printer(&path, "printer objects").await?;
-        ObjectState::from_status(&q.status).ok_or_else(|| {
+        ObjectState::from_owned(q.status).ok_or_else(|| {
             Error::protocol("printer/objects/query: `status` is not an object".to_string())
         })
     }
@@ -528,7 +528,7 @@ impl Moonraker {
             });
         }
         let q: QueryResult = errors::result(r, "printer objects")?;
-        let objects = ObjectState::from_status(&q.status).ok_or_else(|| {
+        let objects = ObjectState::from_owned(q.status).ok_or_else(|| {
             Error::protocol("printer/objects/query: `status` is not an object".to_string())
         })?;
         let status = self.status_of(&objects).await;

@@ -94,10 +94,23 @@ impl ObjectState {
     /// The state from a query's or subscription's `status`. Objects that are not JSON
     /// objects are left out; a `status` that is not an object is `None`.
     pub fn from_status(status: &Value) -> Option<ObjectState> {
-        let mut s = ObjectState::default();
-        status.as_object()?;
-        s.merge(status);
-        Some(s)
+        ObjectState::from_owned(status.clone())
+    }
+
+    /// Like [`ObjectState::from_status`], taking the decoded `status` by value: its objects
+    /// are moved in, not copied (what a status read does with each answer).
+    pub fn from_owned(status: Value) -> Option<ObjectState> {
+        let Value::Object(objects) = status else {
+            return None;
+        };
+        let objects = objects
+            .into_iter()
+            .filter_map(|(name, fields)| match fields {
+                Value::Object(fields) => Some((name, fields)),
+                _ => None,
+            })
+            .collect();
+        Some(ObjectState { objects })
     }
 
     /// Merges a delta (`{object: {changed fields}}`) onto the state.

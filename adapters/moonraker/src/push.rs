@@ -163,7 +163,7 @@ impl Feed {
                             let q: QueryResult = serde_json::from_value(value).map_err(|e| {
                                 Error::protocol(format!("the subscription's answer: {e}"))
                             })?;
-                            let state = ObjectState::from_status(&q.status).ok_or_else(|| {
+                            let state = ObjectState::from_owned(q.status).ok_or_else(|| {
                                 Error::protocol("the subscription's status is not an object")
                             })?;
                             let status = self.client.status_of(&state).await;

@@ -106,18 +106,30 @@ struct Cache {
 /// published to the agent, which may be offline (then the command is lost). Confirm the outcome
 /// with [`Obico::confirm`].
 ///
-/// ```no_run
-/// # async fn demo() -> polyprint::Result<()> {
+/// ```
+/// # #[cfg(feature = "mock")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> polyprint::Result<()> {
 /// use std::time::Duration;
+/// use polyprint::sim::{VirtualPrinter, DEMO_FILE, PAUSING};
 /// use polyprint::{Printer, PrinterState};
-/// use polyprint_obico::Obico;
+/// use polyprint_obico::{mock::ObicoMock, Obico};
 ///
-/// let obico = Obico::open("https://app.obico.io", "oauth-token", 123).await?;
-/// obico.pause().await?; // dispatched
-/// obico
-///     .confirm(|s| s == PrinterState::Paused, Duration::from_secs(15))
-///     .await?; // done
+/// // An Obico server (`mock` feature) whose agent's printer is printing.
+/// let server = ObicoMock::start(VirtualPrinter::new()).await;
+/// server.printer().start_print(DEMO_FILE).await?;
+///
+/// // With Obico's own service: Obico::open("https://app.obico.io", token, printer_id).
+/// let obico = Obico::open(&server.uri(), server.token(), server.printer_id()).await?;
+/// obico.pause().await?; // dispatched to the agent
+/// server.printer().advance(PAUSING); // the printer takes its time
+/// let status = obico
+///     .confirm(|s| s == PrinterState::Paused, Duration::from_secs(5))
+///     .await?; // carried out
+/// assert_eq!(status.state, PrinterState::Paused);
 /// # Ok(()) }
+/// # #[cfg(not(feature = "mock"))]
+/// # fn main() {}
 /// ```
 pub struct Obico {
     transport: Transport,

@@ -134,18 +134,28 @@ struct Cache {
 /// One printer behind an OctoEverywhere App Connection. A [`polyprint::Printer`] through the
 /// core's blanket implementation.
 ///
-/// ```no_run
-/// # async fn demo() -> polyprint::Result<()> {
+/// ```
+/// # #[cfg(feature = "mock")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> polyprint::Result<()> {
+/// use polyprint::sim::{VirtualPrinter, DEMO_FILE};
 /// use polyprint::Printer;
+/// use polyprint_octoeverywhere::mock::{OctoEverywhereMock, Platform};
 /// use polyprint_octoeverywhere::{OctoEverywhere, PauseOptions};
 ///
-/// let printer = OctoEverywhere::bearer("https://abc123.octoeverywhere.com", "token")?;
+/// // An App Connection (`mock` feature) to an OctoPrint that is printing.
+/// let server = OctoEverywhereMock::start(VirtualPrinter::new(), Platform::OctoPrint).await;
+/// server.printer().start_print(DEMO_FILE).await?;
+///
+/// // With the service: OctoEverywhere::bearer("https://abc123.octoeverywhere.com", token).
+/// let printer = OctoEverywhere::bearer(&server.uri(), server.credential())?;
 /// printer.refresh().await?; // the host's features
-/// println!("{}", printer.status().await?.state);
-/// printer
-///     .pause_with(PauseOptions { smart_pause: true, z_lift_mm: 10, ..PauseOptions::default() })
-///     .await?;
+/// assert!(printer.status().await?.state.has_active_job());
+/// let smart = PauseOptions { smart_pause: true, z_lift_mm: 10, ..PauseOptions::default() };
+/// printer.pause_with(smart).await?;
 /// # Ok(()) }
+/// # #[cfg(not(feature = "mock"))]
+/// # fn main() {}
 /// ```
 pub struct OctoEverywhere {
     transport: Transport,
