@@ -137,6 +137,19 @@ impl Routes {
                     "/printer/objects/query",
                     ok(&format!("{MOONRAKER_SAMPLES}/objects_query_printing.json"))?,
                 ),
+                // What a watch's first feature check reads (a status does not).
+                (
+                    "/printer/objects/list",
+                    ok(&format!("{MOONRAKER_SAMPLES}/printer_objects_list.json"))?,
+                ),
+                (
+                    "/printer/gcode/help",
+                    response(200, "OK", br#"{"result":{"G28":"Home","M104":"Set temperature"}}"#),
+                ),
+                (
+                    "/server/webcams/list",
+                    response(200, "OK", br#"{"result":{"webcams":[]}}"#),
+                ),
                 // PrusaLink.
                 ("/api/v1/status", body_of("status_printing.json")?),
                 ("/api/v1/job", body_of("job_printing.json")?),

@@ -197,6 +197,7 @@ pub fn child_main(args: &[String]) -> Result<(), String> {
         // Warm-up: every printer's first item.
         let mut firsts = 0;
         let mut errors = 0u64;
+        let mut first_error: Option<String> = None;
         let mut states = std::collections::BTreeMap::<String, u64>::new();
         let warm = Instant::now() + Duration::from_secs(30);
         while firsts < PRINTERS && Instant::now() < warm {
@@ -205,7 +206,10 @@ pub fn child_main(args: &[String]) -> Result<(), String> {
                     firsts += 1;
                     *states.entry(u.status.state.to_string()).or_default() += 1;
                 }
-                Ok(Some((_, Err(_)))) => errors += 1,
+                Ok(Some((_, Err(e)))) => {
+                    errors += 1;
+                    first_error.get_or_insert_with(|| e.to_string());
+                }
                 _ => break,
             }
         }
@@ -217,7 +221,10 @@ pub fn child_main(args: &[String]) -> Result<(), String> {
             let left = window.saturating_sub(t0.elapsed());
             match tokio::time::timeout(left, merged.next()).await {
                 Ok(Some((_, Ok(_)))) => items += 1,
-                Ok(Some((_, Err(_)))) => errors += 1,
+                Ok(Some((_, Err(e)))) => {
+                    errors += 1;
+                    first_error.get_or_insert_with(|| e.to_string());
+                }
                 _ => {}
             }
         }
@@ -230,6 +237,7 @@ pub fn child_main(args: &[String]) -> Result<(), String> {
             "hwm_kib": proc_status_kib("VmHWM"),
             "items": items,
             "errors": errors,
+            "first_error": first_error,
         }))
     })?;
     println!("{result}");
@@ -360,6 +368,11 @@ pub fn run(quick: bool) -> Table {
             format!("{} / {} / {}", v["firsts"], v["items"], v["errors"]),
             format!("states at the start: {}", v["states"]),
         ]);
+        if let Some(e) = v["first_error"].as_str() {
+            table
+                .notes
+                .push(format!("fleet ({cadence}): first error: {e}"));
+        }
         if cadence == "idle" {
             table.check(share < 0.05 && hwm < 100 * 1024);
         }

@@ -550,10 +550,16 @@ impl Moonraker {
         if info.has_component("job_queue") {
             moonraker |= Feature::PrintQueue;
         }
-        if info.has_component("webcam")
-            && self.webcams().await?.iter().any(|w| w.snapshot().is_some())
-        {
-            moonraker |= Feature::WebcamSnapshot;
+        if info.has_component("webcam") {
+            match self.webcams().await {
+                Ok(cams) if cams.iter().any(|w| w.snapshot().is_some()) => {
+                    moonraker |= Feature::WebcamSnapshot;
+                }
+                Ok(_) => {}
+                // The component is listed but its route is not there: no camera to claim.
+                Err(e) if e.kind() == polyprint::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
         let klipper = if info.klippy_up() && info.klippy_state == "ready" {
             Some(self.learn_klipper().await?)

@@ -1530,3 +1530,34 @@ async fn commands_can_wait_longer_than_reads() {
     // No credential is needed: the descriptor opens a trusted client.
     assert_eq!(polyprint_moonraker::DESCRIPTOR.fields().credential, None);
 }
+
+/// A Moonraker that lists the `webcam` component but has no webcam route (404) has no camera
+/// to claim: learning its features does not fail on it.
+#[tokio::test]
+async fn a_webcam_component_without_its_route_claims_no_snapshot() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/server/info"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": {
+            "klippy_connected": true, "klippy_state": "startup",
+            "components": ["webcam", "history"], "failed_components": []}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/server/webcams/list"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"error": {"code": 404, "message": "Not Found"}})),
+        )
+        .mount(&server)
+        .await;
+    let p = Moonraker::builder(server.uri())
+        .http(quick_http())
+        .build()
+        .unwrap();
+    let features = p.features().await.unwrap();
+    assert!(!features.contains(Feature::WebcamSnapshot));
+    assert!(features.contains(Feature::JobHistory));
+}
