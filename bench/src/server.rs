@@ -144,7 +144,11 @@ impl Routes {
                 ),
                 (
                     "/printer/gcode/help",
-                    response(200, "OK", br#"{"result":{"G28":"Home","M104":"Set temperature"}}"#),
+                    response(
+                        200,
+                        "OK",
+                        br#"{"result":{"G28":"Home","M104":"Set temperature"}}"#,
+                    ),
                 ),
                 (
                     "/server/webcams/list",
