@@ -50,6 +50,11 @@ impl PrinterInfo {
             endpoint: None,
         }
     }
+    /// The same, reached at `endpoint` (a URL without credentials).
+    pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> PrinterInfo {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
 }
 
 /// Upload progress, reported as bytes go out.

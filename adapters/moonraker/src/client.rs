@@ -1006,13 +1006,8 @@ fn limits_of(settings: &Value, heaters: &[Heater]) -> (Limits, AxisTravel, Optio
 #[async_trait]
 impl Backend for Moonraker {
     fn describe(&self) -> PrinterInfo {
-        let mut v = PrinterInfo::new(
-            BACKEND.to_string(),
-            self.inner.transport.endpoint().to_string(),
-            self.inner.name.clone(),
-        );
-        v.endpoint = Some(self.inner.transport.endpoint().to_string());
-        v
+        let endpoint = self.inner.transport.endpoint();
+        PrinterInfo::new(BACKEND, endpoint, self.inner.name.clone()).with_endpoint(endpoint)
     }
 
     fn secrets(&self) -> Vec<Secret> {

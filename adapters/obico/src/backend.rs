@@ -31,14 +31,11 @@ impl Backend for Obico {
     }
 
     fn describe(&self) -> PrinterInfo {
-        let mut v = PrinterInfo::new(
-            BACKEND.to_string(),
-            self.printer_id().to_string(),
-            self.cached_name()
-                .unwrap_or_else(|| format!("Obico printer {}", self.printer_id())),
-        );
-        v.endpoint = Some(self.transport().endpoint().to_string());
-        v
+        let name = self
+            .cached_name()
+            .unwrap_or_else(|| format!("Obico printer {}", self.printer_id()));
+        PrinterInfo::new(BACKEND, self.printer_id().to_string(), name)
+            .with_endpoint(self.transport().endpoint())
     }
 
     fn secrets(&self) -> Vec<polyprint::transport::Secret> {

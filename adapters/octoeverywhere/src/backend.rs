@@ -34,15 +34,8 @@ use crate::BACKEND;
 impl Backend for OctoEverywhere {
     fn describe(&self) -> PrinterInfo {
         let id = self.connection_id();
-        {
-            let mut v = PrinterInfo::new(
-                BACKEND.to_string(),
-                id.clone(),
-                format!("OctoEverywhere {id}"),
-            );
-            v.endpoint = Some(self.transport().endpoint().to_string());
-            v
-        }
+        let name = format!("OctoEverywhere {id}");
+        PrinterInfo::new(BACKEND, id, name).with_endpoint(self.transport().endpoint())
     }
 
     fn secrets(&self) -> Vec<polyprint::transport::Secret> {

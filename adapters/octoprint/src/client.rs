@@ -425,13 +425,8 @@ impl Backend for OctoPrint {
     }
 
     fn describe(&self) -> PrinterInfo {
-        let mut v = PrinterInfo::new(
-            BACKEND.to_string(),
-            self.transport.endpoint().to_string(),
-            self.name.clone(),
-        );
-        v.endpoint = Some(self.transport.endpoint().to_string());
-        v
+        PrinterInfo::new(BACKEND, self.transport.endpoint(), self.name.clone())
+            .with_endpoint(self.transport.endpoint())
     }
 
     fn secrets(&self) -> Vec<polyprint::transport::Secret> {

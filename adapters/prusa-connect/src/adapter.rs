@@ -472,15 +472,8 @@ impl Backend for PrusaConnect {
 
     fn describe(&self) -> PrinterInfo {
         let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
-        {
-            let mut v = PrinterInfo::new(
-                BACKEND,
-                self.uuid.clone(),
-                c.name.clone().unwrap_or_else(|| self.uuid.clone()),
-            );
-            v.endpoint = Some(self.client.endpoint().to_string());
-            v
-        }
+        let name = c.name.clone().unwrap_or_else(|| self.uuid.clone());
+        PrinterInfo::new(BACKEND, self.uuid.clone(), name).with_endpoint(self.client.endpoint())
     }
 
     /// Confirmed once the printer's supported commands were fetched.

@@ -369,13 +369,8 @@ impl PrusaLink {
 #[async_trait]
 impl Backend for PrusaLink {
     fn describe(&self) -> PrinterInfo {
-        let mut v = PrinterInfo::new(
-            BACKEND.to_string(),
-            self.transport.endpoint().to_string(),
-            self.name.clone(),
-        );
-        v.endpoint = Some(self.transport.endpoint().to_string());
-        v
+        PrinterInfo::new(BACKEND, self.transport.endpoint(), self.name.clone())
+            .with_endpoint(self.transport.endpoint())
     }
 
     fn secrets(&self) -> Vec<Secret> {
