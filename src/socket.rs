@@ -174,7 +174,7 @@ impl Socket {
     /// is not `T` is [`Error::Protocol`] (the channel stays usable).
     pub async fn next_json<T: DeserializeOwned>(&mut self) -> Result<T> {
         let bytes = self.next_message().await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
+        crate::transport::json_from_bytes(&bytes).map_err(|e| {
             Error::protocol_from(
                 format!("undecodable push message ({e}): {}", snippet(&bytes)),
                 e,

@@ -155,7 +155,8 @@ pub mod bench_internals {
 
     /// A printer document, as a status read decodes and maps it.
     pub fn status(printer: &[u8]) -> Result<PrinterStatus, String> {
-        let p: crate::ObicoPrinter = serde_json::from_slice(printer).map_err(|e| e.to_string())?;
+        let p: crate::ObicoPrinter =
+            polyprint::transport::json_from_bytes(printer).map_err(|e| e.to_string())?;
         Ok(crate::mapping::status_from(&p))
     }
 }

@@ -200,8 +200,9 @@ pub mod bench_internals {
     /// `/api/printer` and `/api/job` bodies, as a status read decodes and maps them.
     pub fn status(printer: &[u8], job: &[u8]) -> Result<PrinterStatus, String> {
         let p: crate::wire::PrinterResponse =
-            serde_json::from_slice(printer).map_err(|e| e.to_string())?;
-        let j: crate::wire::JobResponse = serde_json::from_slice(job).map_err(|e| e.to_string())?;
+            polyprint::transport::json_from_bytes(printer).map_err(|e| e.to_string())?;
+        let j: crate::wire::JobResponse =
+            polyprint::transport::json_from_bytes(job).map_err(|e| e.to_string())?;
         Ok(crate::mapping::map_status(Some(p), j))
     }
 
