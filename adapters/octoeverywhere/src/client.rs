@@ -390,12 +390,12 @@ impl OctoEverywhere {
     async fn read<T: serde::de::DeserializeOwned>(&self, path: &str, call: Call) -> Result<T> {
         let response = self.get(path).await?;
         let result = read_envelope(&response, call, self.endpoint(), self.app_id.as_deref())?;
-        from_result(result, call.command)
+        from_result(&result, call.command)
     }
 
     /// Sends one command (a POST with a JSON body, never retried) and returns its `Result`.
     /// A 788 or 754 also drops the command's feature from the cached features.
-    async fn command(&self, call: Call, body: Value) -> Result<Value> {
+    async fn command(&self, call: Call, body: Value) -> Result<Box<serde_json::value::RawValue>> {
         let request = Request::command(call.command, Body::json(&body));
         let response = self.transport.send(request).await?;
         let result = read_envelope(&response, call, self.endpoint(), self.app_id.as_deref());
@@ -431,7 +431,7 @@ impl OctoEverywhere {
         let response = self.get(path).await?;
         match decode(&response, self.endpoint(), self.app_id.as_deref())? {
             Ok(result) => {
-                let status: OeStatus = from_result(result, "status")?;
+                let status: OeStatus = from_result(&result, "status")?;
                 self.remember(&status);
                 Ok(Ok(status))
             }
@@ -542,7 +542,7 @@ impl OctoEverywhere {
                 json!({ "Path": virtual_path }),
             )
             .await?;
-        from_result(result, "start")
+        from_result(&result, "start")
     }
 
     /// `POST set-light` for one light, by its name in the status.
@@ -698,8 +698,11 @@ impl OctoEverywhere {
     }
 }
 
-fn from_result<T: serde::de::DeserializeOwned>(result: Value, command: &str) -> Result<T> {
-    serde_json::from_value(result).map_err(|e| {
+fn from_result<T: serde::de::DeserializeOwned>(
+    result: &serde_json::value::RawValue,
+    command: &str,
+) -> Result<T> {
+    serde_json::from_str(result.get()).map_err(|e| {
         Error::protocol(format!(
             "the {command} result is not what the plugin API documents: {e}"
         ))

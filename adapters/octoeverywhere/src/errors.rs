@@ -41,6 +41,7 @@ use polyprint::transport::Response;
 use polyprint::{Error, Feature};
 
 use crate::wire::Envelope;
+use serde_json::value::RawValue;
 
 /// The link to send a user to when the owner lost Supporter Perks (605). `appid` is the App
 /// Connection's app id, when known.
@@ -166,7 +167,7 @@ pub(crate) fn read_envelope(
     call: Call,
     endpoint: &str,
     app_id: Option<&str>,
-) -> polyprint::Result<serde_json::Value> {
+) -> polyprint::Result<Box<RawValue>> {
     // The plugin timed out on an action: it received it, and may have carried it out.
     if response.status == 602 && call.feature.is_some() {
         return Err(Error::OutcomeUnknown {
@@ -182,6 +183,11 @@ pub(crate) fn read_envelope(
     }
 }
 
+/// The `Result` of a bare success that has none: `{}`.
+fn empty() -> Box<RawValue> {
+    RawValue::from_string("{}".to_string()).expect("`{}` is JSON")
+}
+
 /// A plugin failure: its `Status` and `Error`.
 pub(crate) type PluginFailure = (i64, Option<String>);
 
@@ -191,7 +197,7 @@ pub(crate) fn decode(
     response: &Response,
     endpoint: &str,
     app_id: Option<&str>,
-) -> polyprint::Result<Result<serde_json::Value, PluginFailure>> {
+) -> polyprint::Result<Result<Box<RawValue>, PluginFailure>> {
     if is_service_status(response.status) {
         return Err(service_error(
             response.status,
@@ -200,10 +206,8 @@ pub(crate) fn decode(
             app_id,
         ));
     }
-    match serde_json::from_slice::<Envelope>(&response.body) {
-        Ok(envelope) if envelope.status == 200 => Ok(Ok(envelope
-            .result
-            .unwrap_or_else(|| serde_json::Value::Object(Default::default())))),
+    match polyprint::transport::json_from_bytes::<Envelope>(&response.body) {
+        Ok(envelope) if envelope.status == 200 => Ok(Ok(envelope.result.unwrap_or_else(empty))),
         Ok(envelope) => Ok(Err((envelope.status, envelope.error))),
         Err(_) if response.is_success() => Err(Error::protocol(format!(
             "HTTP {} body is not an OctoEverywhere envelope: {}",
@@ -353,7 +357,10 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(ok, serde_json::json!({}));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(ok.get()).unwrap(),
+            serde_json::json!({})
+        );
         // No envelope: HTTP decides; 2xx is Protocol, with a short snippet.
         let err =
             read_envelope(&response(200, "<html>"), Call::read("status"), "e", None).unwrap_err();

@@ -141,12 +141,13 @@ pub mod bench_internals {
     /// features it caches.
     pub fn status(body: &[u8]) -> Result<(Features, PrinterStatus), String> {
         let envelope: crate::wire::Envelope =
-            serde_json::from_slice(body).map_err(|e| e.to_string())?;
+            polyprint::transport::json_from_bytes(body).map_err(|e| e.to_string())?;
         if envelope.status != 200 {
             return Err(format!("plugin status {}", envelope.status));
         }
-        let status: crate::OeStatus = serde_json::from_value(envelope.result.unwrap_or_default())
-            .map_err(|e| e.to_string())?;
+        let result = envelope.result.ok_or("no Result")?;
+        let status: crate::OeStatus =
+            serde_json::from_str(result.get()).map_err(|e| e.to_string())?;
         Ok((
             crate::mapping::features_from(&status),
             crate::mapping::status_from(&status),
