@@ -426,9 +426,13 @@ impl Moonraker {
     }
 
     /// The heaters a status asks for: those learnt, else the extruder and the bed.
+    /// (Only the heaters are copied out: the rest of the config, with its object and command
+    /// lists, stays where it is.)
     fn heaters(&self) -> Vec<Heater> {
-        self.printer_config()
-            .map(|c| c.heaters)
+        self.learned()
+            .klipper
+            .as_ref()
+            .map(|(_, c)| c.heaters.clone())
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| vec![Heater::Tool(0), Heater::Bed])
     }

@@ -9,23 +9,29 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// Lenient field decoders: a value of the wrong type, or a number out of range, is `None`.
+///
+/// They read the value in place (no [`Value`] tree is built for a field): a scalar is kept,
+/// anything else is skipped.
 pub mod lenient {
     use super::*;
 
     /// A finite number.
     pub fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-        Ok(number(&Value::deserialize(d)?))
+        Ok(Loose::deserialize(d)?.number())
     }
 
     /// A whole number from 0 to 2^53.
     pub fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        Ok(whole(&Value::deserialize(d)?))
+        Ok(match Loose::deserialize(d)? {
+            Loose::Unsigned(n) => (n <= MAX_WHOLE).then_some(n),
+            other => other.number().and_then(whole_f64),
+        })
     }
 
     /// A string.
     pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Ok(match Value::deserialize(d)? {
-            Value::String(s) => Some(s),
+        Ok(match Loose::deserialize(d)? {
+            Loose::Text(s) => Some(s),
             _ => None,
         })
     }
@@ -37,19 +43,13 @@ pub mod lenient {
 
     /// A boolean, or `false`.
     pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        Ok(matches!(Value::deserialize(d)?, Value::Bool(true)))
+        Ok(matches!(Loose::deserialize(d)?, Loose::Flag(true)))
     }
 
     /// A list of strings (other entries dropped), or empty.
     pub fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-        Ok(match Value::deserialize(d)? {
-            Value::Array(items) => items
-                .into_iter()
-                .filter_map(|v| match v {
-                    Value::String(s) => Some(s),
-                    _ => None,
-                })
-                .collect(),
+        Ok(match Loose::deserialize(d)? {
+            Loose::Texts(items) => items,
             _ => Vec::new(),
         })
     }
@@ -68,6 +68,94 @@ pub mod lenient {
             _ => Vec::new(),
         })
     }
+
+    /// One JSON value as the scalar decoders see it.
+    enum Loose {
+        Flag(bool),
+        Unsigned(u64),
+        Signed(i64),
+        Float(f64),
+        Text(String),
+        /// A list, keeping only its strings.
+        Texts(Vec<String>),
+        /// `null`, an object, or a list's entry that is not a string.
+        Other,
+    }
+
+    impl Loose {
+        fn number(&self) -> Option<f64> {
+            match *self {
+                Loose::Unsigned(n) => Some(n as f64),
+                Loose::Signed(n) => Some(n as f64),
+                Loose::Float(f) => Some(f).filter(|f| f.is_finite()),
+                _ => None,
+            }
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Loose {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(LooseVisitor)
+        }
+    }
+
+    struct LooseVisitor;
+
+    impl<'de> serde::de::Visitor<'de> for LooseVisitor {
+        type Value = Loose;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Loose, E> {
+            Ok(Loose::Flag(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Loose, E> {
+            Ok(Loose::Unsigned(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Loose, E> {
+            Ok(Loose::Signed(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Loose, E> {
+            Ok(Loose::Float(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Loose, E> {
+            Ok(Loose::Text(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Loose, E> {
+            Ok(Loose::Text(v))
+        }
+        fn visit_unit<E>(self) -> Result<Loose, E> {
+            Ok(Loose::Other)
+        }
+        fn visit_none<E>(self) -> Result<Loose, E> {
+            Ok(Loose::Other)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Loose, D::Error> {
+            Loose::deserialize(d)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Loose, A::Error> {
+            let mut texts = Vec::new();
+            while let Some(item) = seq.next_element::<Loose>()? {
+                if let Loose::Text(s) = item {
+                    texts.push(s);
+                }
+            }
+            Ok(Loose::Texts(texts))
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Loose, A::Error> {
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(Loose::Other)
+        }
+    }
+}
+
+/// A finite `f64` as a whole number from 0 to [`MAX_WHOLE`].
+fn whole_f64(f: f64) -> Option<u64> {
+    (f >= 0.0 && f <= MAX_WHOLE as f64 && f.fract() == 0.0).then_some(f as u64)
 }
 
 /// A JSON value as a finite number.
@@ -83,8 +171,7 @@ pub fn whole(v: &Value) -> Option<u64> {
     if let Some(n) = v.as_u64() {
         return (n <= MAX_WHOLE).then_some(n);
     }
-    let f = number(v)?;
-    (f >= 0.0 && f <= MAX_WHOLE as f64 && f.fract() == 0.0).then_some(f as u64)
+    number(v).and_then(whole_f64)
 }
 
 /// Seconds since the epoch as Moonraker sends them (a float), as whole seconds: `None` unless
@@ -407,6 +494,37 @@ mod tests {
         assert_eq!(whole(&json!(3.5)), None);
         assert_eq!(epoch_seconds(Some(1e300)), None);
         assert_eq!(epoch_seconds(Some(1_796_160_630.9)), Some(1_796_160_630));
+        // The same fields read straight from text (no Value in between): lists keep their
+        // strings only, and nested or odd values are skipped without failing the body.
+        let i: ServerInfo = serde_json::from_str(
+            r#"{"klippy_connected": "true", "klippy_state": {"a": [1, {"b": null}]},
+                "components": ["history", 1, null, ["webcam"], {"x": "y"}, "job_queue"],
+                "failed_components": {"k": "v"}, "moonraker_version": ["0.9"],
+                "api_version_string": "1.5.0", "missing_klippy_requirements": null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            i,
+            ServerInfo {
+                components: vec!["history".into(), "job_queue".into()],
+                api_version_string: Some("1.5.0".into()),
+                ..ServerInfo::default()
+            }
+        );
+        let m: FileMeta = serde_json::from_str(
+            r#"{"size": 9007199254740992, "layer_count": 9007199254740993, "modified": -2,
+                "estimated_time": "soon", "filament_total": 12, "first_layer_height": true,
+                "object_height": -0.5, "layer_height": 2.0}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (m.size, m.layer_count, m.modified, m.filament_total),
+            (Some(MAX_WHOLE), None, Some(-2.0), Some(12.0))
+        );
+        assert_eq!(
+            (m.first_layer_height, m.object_height, m.estimated_time),
+            (None, Some(-0.5), None)
+        );
         let w: WebcamWire =
             serde_json::from_value(json!({"name": "c", "snapshot_url": "  "})).unwrap();
         assert!(w.enabled && w.snapshot().is_none());
