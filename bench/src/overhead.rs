@@ -44,9 +44,17 @@ enum Variant {
     BarePrusaLink,
     LibMoonraker,
     BareMoonraker,
+    /// The bare client that also parses each body as JSON, keeping nothing (serde's
+    /// `IgnoredAny`): what any client reading these answers pays at least.
+    ParseOcto,
+    ParseObico,
+    ParsePrusa,
+    ParseOe,
+    ParsePrusaLink,
+    ParseMoonraker,
 }
 
-const VARIANTS: [Variant; 13] = [
+const VARIANTS: [Variant; 19] = [
     Variant::LibOcto,
     Variant::BareOctoSeq,
     Variant::BareOctoConc,
@@ -60,33 +68,68 @@ const VARIANTS: [Variant; 13] = [
     Variant::BarePrusaLink,
     Variant::LibMoonraker,
     Variant::BareMoonraker,
+    Variant::ParseOcto,
+    Variant::ParseObico,
+    Variant::ParsePrusa,
+    Variant::ParseOe,
+    Variant::ParsePrusaLink,
+    Variant::ParseMoonraker,
 ];
 
 impl Variant {
     /// The registry name of the backend this variant reads.
     fn backend(self) -> &'static str {
         match self {
-            Variant::LibOcto | Variant::BareOctoSeq | Variant::BareOctoConc => "octoprint",
-            Variant::LibObico | Variant::BareObico => "obico",
-            Variant::LibPrusa | Variant::BarePrusa => "prusa-connect",
-            Variant::LibOe | Variant::BareOe => "octoeverywhere",
-            Variant::LibPrusaLink | Variant::BarePrusaLink => "prusalink",
-            Variant::LibMoonraker | Variant::BareMoonraker => "moonraker",
+            Variant::LibOcto
+            | Variant::BareOctoSeq
+            | Variant::BareOctoConc
+            | Variant::ParseOcto => "octoprint",
+            Variant::LibObico | Variant::BareObico | Variant::ParseObico => "obico",
+            Variant::LibPrusa | Variant::BarePrusa | Variant::ParsePrusa => "prusa-connect",
+            Variant::LibOe | Variant::BareOe | Variant::ParseOe => "octoeverywhere",
+            Variant::LibPrusaLink | Variant::BarePrusaLink | Variant::ParsePrusaLink => "prusalink",
+            Variant::LibMoonraker | Variant::BareMoonraker | Variant::ParseMoonraker => "moonraker",
         }
     }
 
-    /// For a library variant, the bare client it is measured against (OctoPrint's: the two
-    /// GETs concurrently, as the library sends them).
+    /// For a library (or parsing) variant, the bare client it is measured against
+    /// (OctoPrint's: the two GETs concurrently, as the library sends them).
     fn bare(self) -> Option<Variant> {
         match self {
-            Variant::LibOcto => Some(Variant::BareOctoConc),
-            Variant::LibObico => Some(Variant::BareObico),
-            Variant::LibPrusa => Some(Variant::BarePrusa),
-            Variant::LibOe => Some(Variant::BareOe),
-            Variant::LibPrusaLink => Some(Variant::BarePrusaLink),
-            Variant::LibMoonraker => Some(Variant::BareMoonraker),
+            Variant::LibOcto | Variant::ParseOcto => Some(Variant::BareOctoConc),
+            Variant::LibObico | Variant::ParseObico => Some(Variant::BareObico),
+            Variant::LibPrusa | Variant::ParsePrusa => Some(Variant::BarePrusa),
+            Variant::LibOe | Variant::ParseOe => Some(Variant::BareOe),
+            Variant::LibPrusaLink | Variant::ParsePrusaLink => Some(Variant::BarePrusaLink),
+            Variant::LibMoonraker | Variant::ParseMoonraker => Some(Variant::BareMoonraker),
             _ => None,
         }
+    }
+
+    /// What a bare variant does with the bodies.
+    fn body(self) -> Body {
+        match self {
+            Variant::ParseOcto
+            | Variant::ParseObico
+            | Variant::ParsePrusa
+            | Variant::ParseOe
+            | Variant::ParsePrusaLink
+            | Variant::ParseMoonraker => Body::Parse,
+            _ => Body::Read,
+        }
+    }
+
+    /// Whether this is the library's `status()` (the rows the goal is about).
+    fn is_library(self) -> bool {
+        matches!(
+            self,
+            Variant::LibOcto
+                | Variant::LibObico
+                | Variant::LibPrusa
+                | Variant::LibOe
+                | Variant::LibPrusaLink
+                | Variant::LibMoonraker
+        )
     }
 
     fn label(self) -> &'static str {
@@ -108,6 +151,14 @@ impl Variant {
                 "Moonraker `status()` (library, server/info then one objects query)"
             }
             Variant::BareMoonraker => "Moonraker bare reqwest, the same 2 GETs one after the other",
+            Variant::ParseOcto => "OctoPrint bare reqwest, 2 GETs concurrently + JSON parse only",
+            Variant::ParseObico => "Obico bare reqwest, 1 GET + JSON parse only",
+            Variant::ParsePrusa => "Prusa Connect bare reqwest, 1 GET + JSON parse only",
+            Variant::ParseOe => "OctoEverywhere bare reqwest, 1 GET + JSON parse only",
+            Variant::ParsePrusaLink => {
+                "PrusaLink bare reqwest, 2 GETs concurrently + JSON parse only"
+            }
+            Variant::ParseMoonraker => "Moonraker bare reqwest, 2 GETs + JSON parse only",
         }
     }
 }
@@ -164,11 +215,19 @@ struct Clients {
     moonraker_urls: [String; 2],
 }
 
+/// How the bare client treats a body: reads it, or also parses it as JSON keeping nothing.
+#[derive(Clone, Copy)]
+enum Body {
+    Read,
+    Parse,
+}
+
 async fn bare_get(
     client: &reqwest::Client,
     key: &str,
     url: &str,
     bearer: bool,
+    body: Body,
 ) -> Result<(), String> {
     let req = client.get(url);
     let req = if bearer {
@@ -180,7 +239,12 @@ async fn bare_get(
     if !r.status().is_success() {
         return Err(format!("{url}: HTTP {}", r.status()));
     }
-    r.bytes().await.map(drop).map_err(|e| e.to_string())
+    let bytes = r.bytes().await.map_err(|e| e.to_string())?;
+    if let Body::Parse = body {
+        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
+            .map_err(|e| format!("{url}: {e}"))?;
+    }
+    Ok(())
 }
 
 impl Clients {
@@ -258,6 +322,10 @@ impl Clients {
         })
     }
 
+    async fn get(&self, url: &str, bearer: bool, body: Body) -> Result<(), String> {
+        bare_get(&self.bare, &self.key, url, bearer, body).await
+    }
+
     async fn call(&self, v: Variant) -> Result<(), String> {
         match v {
             Variant::LibOcto => self
@@ -273,38 +341,41 @@ impl Clients {
                 .map(drop)
                 .map_err(|e| e.to_string()),
             Variant::BareOctoSeq => {
-                bare_get(&self.bare, &self.key, &self.printer_url, false).await?;
-                bare_get(&self.bare, &self.key, &self.job_url, false).await
+                self.get(&self.printer_url, false, Body::Read).await?;
+                self.get(&self.job_url, false, Body::Read).await
             }
-            Variant::BareOctoConc => {
+            Variant::BareOctoConc | Variant::ParseOcto => {
+                let body = v.body();
                 let (a, b) = tokio::join!(
-                    bare_get(&self.bare, &self.key, &self.printer_url, false),
-                    bare_get(&self.bare, &self.key, &self.job_url, false)
+                    self.get(&self.printer_url, false, body),
+                    self.get(&self.job_url, false, body)
                 );
                 a.and(b)
             }
-            Variant::BareObico => bare_get(&self.bare, &self.key, &self.obico_url, true).await,
+            Variant::BareObico | Variant::ParseObico => {
+                self.get(&self.obico_url, true, v.body()).await
+            }
             Variant::LibPrusa => self
                 .prusa
                 .status()
                 .await
                 .map(drop)
                 .map_err(|e| e.to_string()),
-            Variant::BarePrusa => bare_get(&self.bare, &self.key, &self.prusa_url, true).await,
+            Variant::BarePrusa | Variant::ParsePrusa => {
+                self.get(&self.prusa_url, true, v.body()).await
+            }
             Variant::LibOe => self.oe.status().await.map(drop).map_err(|e| e.to_string()),
-            Variant::BareOe => bare_get(&self.bare, &self.key, &self.oe_url, true).await,
+            Variant::BareOe | Variant::ParseOe => self.get(&self.oe_url, true, v.body()).await,
             Variant::LibPrusaLink => self
                 .prusalink
                 .status()
                 .await
                 .map(drop)
                 .map_err(|e| e.to_string()),
-            Variant::BarePrusaLink => {
+            Variant::BarePrusaLink | Variant::ParsePrusaLink => {
                 let [a, b] = &self.prusalink_urls;
-                let (a, b) = tokio::join!(
-                    bare_get(&self.bare, &self.key, a, false),
-                    bare_get(&self.bare, &self.key, b, false)
-                );
+                let body = v.body();
+                let (a, b) = tokio::join!(self.get(a, false, body), self.get(b, false, body));
                 a.and(b)
             }
             Variant::LibMoonraker => self
@@ -313,10 +384,10 @@ impl Clients {
                 .await
                 .map(drop)
                 .map_err(|e| e.to_string()),
-            Variant::BareMoonraker => {
+            Variant::BareMoonraker | Variant::ParseMoonraker => {
                 let [a, b] = &self.moonraker_urls;
-                bare_get(&self.bare, &self.key, a, false).await?;
-                bare_get(&self.bare, &self.key, b, false).await
+                self.get(a, false, v.body()).await?;
+                self.get(b, false, v.body()).await
             }
         }
     }
@@ -331,7 +402,9 @@ pub async fn run(quick: bool, backends: Option<&[String]>, live: Option<&Live>) 
          local fixed-response one in its own process, answering canned bodies from the \
          recorded samples in `adapters/*/tests/fixtures/samples`). The bare client sends the \
          same GETs with the same credential header and reads the bodies without decoding \
-         them; the library also decodes and maps them. Ratio = library median / bare median \
+         them; the library also decodes and maps them. The `+ JSON parse only` rows are the bare \
+         client also parsing each body as JSON and keeping nothing (serde's `IgnoredAny`): \
+         the least that any client reading these answers does. Ratio = library median / bare median \
          over all calls; the spread is the lowest and highest ratio of the interleaved \
          rounds' medians. The OctoPrint rows with a waiting server repeat it against a server \
          that takes a few milliseconds per request, as a real one does.",
@@ -442,7 +515,7 @@ async fn measure(
                         text = format!("{text}; {seq}");
                     }
                 }
-                if let (Some(l), Some(b)) = (med(*v), med(bare)) {
+                if let (true, Some(l), Some(b)) = (v.is_library(), med(*v), med(bare)) {
                     checks.push((v.backend(), l / b));
                 }
                 text
@@ -485,13 +558,14 @@ async fn measure(
             if !wanted(backend) {
                 continue;
             }
+            let (time, allocations) = d;
             table.row(vec![
                 label.to_string(),
                 "—".into(),
-                fmt_duration(d),
+                fmt_duration(time),
                 "—".into(),
-                fmt_duration(d),
-                "part of the library's time".into(),
+                fmt_duration(time),
+                format!("part of the library's time; {allocations} heap allocations"),
             ]);
         }
         if wanted("octoprint") {
@@ -620,15 +694,22 @@ async fn with_latency(quick: bool) -> Result<Vec<(Variant, Summary)>, String> {
         .collect())
 }
 
-/// Median time to decode and map the sample bodies, per status: (OctoPrint, Obico, Prusa
+/// One status's decode and map: its median time in a hot loop, and its heap allocations.
+type Decode = (Duration, usize);
+
+/// What decoding and mapping the sample bodies costs, per status: (OctoPrint, Obico, Prusa
 /// Connect, OctoEverywhere).
-fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration, Duration), String> {
+fn decode_costs(iterations: usize) -> Result<(Decode, Decode, Decode, Decode), String> {
     let dir = crate::server::samples_dir();
     let read = |rel: &str| std::fs::read(dir.join(rel)).map_err(|e| format!("{rel}: {e}"));
     let printer = read(&format!("{OCTOPRINT_SAMPLES}/printer_printing.json"))?;
     let job = read(&format!("{OCTOPRINT_SAMPLES}/job_printing.json"))?;
     let obico = read(&format!("{OBICO_SAMPLES}/printer_octoprint_paused.json"))?;
-    let time = |f: &dyn Fn() -> Result<(), String>| -> Result<Duration, String> {
+    crate::heap::start();
+    let time = |f: &dyn Fn() -> Result<(), String>| -> Result<Decode, String> {
+        let before = crate::heap::allocations();
+        f()?;
+        let allocations = crate::heap::allocations() - before;
         // Batches of 100, so the clock's own cost does not count; median of the batches.
         let mut batches = Vec::with_capacity(iterations / 100);
         for _ in 0..iterations / 100 {
@@ -638,7 +719,7 @@ fn decode_costs(iterations: usize) -> Result<(Duration, Duration, Duration, Dura
             }
             batches.push(t.elapsed() / 100);
         }
-        Ok(Summary::of(&batches).median)
+        Ok((Summary::of(&batches).median, allocations))
     };
     let octo = time(&|| {
         std::hint::black_box(polyprint_octoprint::bench_internals::status(
