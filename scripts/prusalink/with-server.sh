@@ -16,8 +16,9 @@
 # nothing is multicast), polls GET /api/v1/status (X-Api-Key, every 0.2 s;
 # connection refused and 503 mean "not ready") until printer.state == "IDLE"
 # (about 8.5-9 s: PrusaLink waits a fixed 8 s for the printer to "boot" after
-# opening the port) and the first telemetry report (temp_nozzle, axis_x) has
-# arrived (~1-2 s later: the printer autoreports every 2 s), then runs CMD with
+# opening the port), the first telemetry report (temp_nozzle, axis_x) has
+# arrived (~1-2 s later: the printer autoreports every 2 s) and GET
+# /api/v1/storage shows the local storage available, then runs CMD with
 #
 #   PRUSALINK_URL=http://127.0.0.1:<port>
 #   PRUSALINK_API_KEY=<key>          (header X-Api-Key: <key>)
@@ -41,7 +42,7 @@
 # process groups, SIGKILL after 10 s) and the run directory is removed unless
 # POLYPRINT_KEEP_PRUSALINK=1. Exits with CMD's exit status (1, with
 # "PRUSALINK UNAVAILABLE: <reason>" and the last 40 log lines on stderr, if
-# the server could not be started).
+# the server could not be started; the same log lines follow a failing CMD).
 #
 # scripts/prusalink/smoke.sh is an end-to-end check of all this (about 45 s).
 #
@@ -241,6 +242,14 @@ status_poll() {
     printf '%s %s\n' "${code:-000}" "${state:--}"
 }
 
+# local_storage_ready: GET /api/v1/storage lists the LOCAL storage as
+# available (a file, not a pipe, so grep needs no pipefail care).
+local_storage_ready() {
+    curl -s -o "$RUN/.storage" --max-time 2 -H "X-Api-Key: $API_KEY" \
+        "http://$HOST:$PORT/api/v1/storage" 2>/dev/null || return 1
+    grep -qE '"type": *"LOCAL", *"path": *"/local", *"available": *true' "$RUN/.storage"
+}
+
 free_port() {
     "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
@@ -276,8 +285,11 @@ for attempt in 1 2 3; do
         if [[ "$last" == "200 IDLE" && -z "$idle_at" ]]; then idle_at="$(since "$t_launch")"; fi
         # IDLE comes ~1-2 s before the first temperature/position autoreport
         # (every 2 s) has reached /api/v1/status; wait for that too.
+        # And for the local storage: uploads answer 500 until PrusaLink's folder
+        # thread has attached it (seen once in CI, under load).
         if [[ -n "$idle_at" && "$last" == "200 IDLE" ]] \
-            && grep -q '"temp_nozzle"' "$RUN/.body" && grep -q '"axis_x"' "$RUN/.body"; then
+            && grep -q '"temp_nozzle"' "$RUN/.body" && grep -q '"axis_x"' "$RUN/.body" \
+            && local_storage_ready; then
             ready=1
             break
         fi
@@ -296,8 +308,8 @@ for attempt in 1 2 3; do
     if ! grep -qiE 'address already in use|errno 98' "$RUN/prusalink.log"; then break; fi
 done
 ((ready)) || fail "PrusaLink did not start"
-rm -f "$RUN/.body"
-log "PrusaLink ready on http://$HOST:$PORT after $(since "$t_launch") s (first HTTP answer ${first_http:-?} s, first 200 ${first_200:-?} s, IDLE ${idle_at:-?} s, then telemetry; pid $PL_PID; total setup $(since "$T0") s; run dir $RUN)"
+rm -f "$RUN/.body" "$RUN/.storage"
+log "PrusaLink ready on http://$HOST:$PORT after $(since "$t_launch") s (first HTTP answer ${first_http:-?} s, first 200 ${first_200:-?} s, IDLE ${idle_at:-?} s, then telemetry and storage; pid $PL_PID; total setup $(since "$T0") s; run dir $RUN)"
 
 # ---- run CMD ---------------------------------------------------------------
 export PRUSALINK_URL="http://$HOST:$PORT"
@@ -320,4 +332,6 @@ wait "$CMD_PID"
 rc=$?
 CMD_PID=""
 log "command exited with status $rc after $(since "$t_cmd") s"
+# A failing command may be the server's doing: show what it logged.
+((rc == 0)) || tail_logs
 exit "$rc"
