@@ -1,4 +1,5 @@
-//! Live heap bytes (and the number of allocations) of this process, counted by a global allocator that wraps the system's.
+//! Live heap bytes (and the number of allocations) of this process, counted by a global
+//! allocator that wraps the system's.
 //!
 //! Resident memory (`VmRSS`) also counts what the allocator keeps after a free (a large JSON
 //! body parsed and dropped leaves its pages behind), so it overstates what a printer keeps.
@@ -62,6 +63,12 @@ unsafe impl GlobalAlloc for Counting {
 pub fn start() {
     LIVE.store(0, Ordering::Relaxed);
     ON.store(true, Ordering::Relaxed);
+}
+
+/// Stops counting (the readings keep their values), so that timed work after a count pays
+/// only the one relaxed load per allocation.
+pub fn stop() {
+    ON.store(false, Ordering::Relaxed);
 }
 
 /// Allocations (and reallocations) counted since the process began; only those made while

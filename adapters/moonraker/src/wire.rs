@@ -10,8 +10,9 @@ use serde_json::Value;
 
 /// Lenient field decoders: a value of the wrong type, or a number out of range, is `None`.
 ///
-/// They read the value in place (no [`Value`] tree is built for a field): a scalar is kept,
-/// anything else is skipped.
+/// The scalar and string-list decoders read the value in place (no [`Value`] tree is built
+/// for a field): a scalar is kept, anything else is skipped. [`lenient::list`] goes through a
+/// `Value` per entry, so that an entry that is not a `T` can be dropped on its own.
 pub mod lenient {
     use super::*;
 

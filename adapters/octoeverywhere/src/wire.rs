@@ -13,7 +13,7 @@ use serde_json::Value;
 /// The plugin's envelope around every answer.
 ///
 /// The `Result` is kept as its JSON text and decoded once into the type the call expects
-/// (decoding it into a [`Value`] first cost a status read 1.4 times the instructions).
+/// (not into a [`Value`] tree first and then converted).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Envelope {
