@@ -486,7 +486,21 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
 
 /// Percent-encodes one URL path segment (a UUID, a file name): `/` is encoded too.
 pub fn encode_segment(segment: &str) -> String {
-    percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
+    let mut out = String::with_capacity(segment.len());
+    push_encoded_segment(&mut out, segment);
+    out
+}
+
+/// Appends one URL path segment to `out`, percent-encoded as [`encode_segment`] does: for
+/// building a path or query in one buffer.
+///
+/// ```
+/// let mut path = String::from("files/");
+/// polyprint::transport::push_encoded_segment(&mut path, "my part.gcode");
+/// assert_eq!(path, "files/my%20part.gcode");
+/// ```
+pub fn push_encoded_segment(out: &mut String, segment: &str) {
+    out.extend(percent_encoding::utf8_percent_encode(segment, SEGMENT));
 }
 
 /// Percent-encodes a relative path segment by segment; the `/` between segments stays.

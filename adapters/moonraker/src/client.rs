@@ -13,8 +13,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use polyprint::builder::{self, Connection};
 use polyprint::transport::{
-    encode_path, encode_segment, Auth, Body, CheckedUploadBody, HttpConfig, Idempotency, Request,
-    Response, Secret, Transport,
+    encode_path, encode_segment, push_encoded_segment, Auth, Body, CheckedUploadBody, HttpConfig,
+    Idempotency, Request, Response, Secret, Transport,
 };
 use polyprint::validate::Axis;
 use polyprint::watch::StatusFeed;
@@ -30,8 +30,7 @@ use serde_json::{json, Map, Value};
 use crate::errors::{self, error_for, server_message, KLIPPY_NOT_CONNECTED};
 use crate::gcode::{self, KnownCommands};
 use crate::mapping::{
-    self, heater_object, heater_objects, heater_of, map_klippy_down, map_status, ObjectState,
-    CHECK_OBJECTS, STATUS_OBJECTS,
+    self, heater_object, heater_of, map_klippy_down, map_status, status_entries, ObjectState,
 };
 use crate::wire::{
     number, Envelope, FileItem, FileMeta, GcodeStore, GcodeStoreEntry, HistoryList, KlippyInfo,
@@ -383,7 +382,11 @@ impl Moonraker {
         &self,
         objects: &[(String, Option<&[&str]>)],
     ) -> Result<ObjectState> {
-        let path = query_path(objects);
+        let path = query_path(
+            objects
+                .iter()
+                .map(|(name, fields)| (name.as_str(), *fields)),
+        );
         let q: QueryResult = self.get_printer(&path, "printer objects").await?;
         ObjectState::from_owned(q.status).ok_or_else(|| {
             Error::protocol("printer/objects/query: `status` is not an object".to_string())
@@ -437,21 +440,9 @@ impl Moonraker {
             .unwrap_or_else(|| vec![Heater::Tool(0), Heater::Bed])
     }
 
-    /// The objects a status reads (and the websocket subscribes to); with `check`, those a
-    /// command's state check needs too.
-    pub(crate) fn status_objects(
-        &self,
-        check: bool,
-    ) -> Vec<(String, Option<&'static [&'static str]>)> {
-        let mut spec: Vec<(String, Option<&'static [&'static str]>)> = STATUS_OBJECTS
-            .iter()
-            .map(|(n, f)| (n.to_string(), *f))
-            .collect();
-        spec.extend(heater_objects(&self.heaters()));
-        if check {
-            spec.extend(CHECK_OBJECTS.iter().map(|(n, f)| (n.to_string(), *f)));
-        }
-        spec
+    /// The Klipper objects of the heaters a status asks for.
+    pub(crate) fn heater_objects(&self) -> Vec<String> {
+        self.heaters().into_iter().map(heater_object).collect()
     }
 
     /// The metadata of a job's file, from the cache or read once (best effort: a failed
@@ -514,7 +505,8 @@ impl Moonraker {
                 info,
             });
         }
-        let path = query_path(&self.status_objects(check));
+        let heaters = self.heater_objects();
+        let path = query_path(status_entries(&heaters, check));
         let r = self.inner.transport.send(Request::get(path)).await?;
         let lost = r.status == 404
             || (r.status == 503 && server_message(&r.body).contains(KLIPPY_NOT_CONNECTED));
@@ -937,16 +929,24 @@ impl Moonraker {
     }
 }
 
-/// The query path for object entries.
-pub(crate) fn query_path(objects: &[(String, Option<&[&str]>)]) -> String {
-    let parts: Vec<String> = objects
-        .iter()
-        .map(|(name, fields)| match fields {
-            Some(f) => format!("{}={}", q(name), f.join(",")),
-            None => q(name),
-        })
-        .collect();
-    format!("printer/objects/query?{}", parts.join("&"))
+/// The query path for object entries, `printer/objects/query?name[=field,…]&…`, built in one
+/// buffer (a status read builds one per call); names and fields are percent-encoded.
+pub(crate) fn query_path<'a, 'b>(
+    objects: impl IntoIterator<Item = (&'a str, Option<&'b [&'b str]>)>,
+) -> String {
+    let mut path = String::with_capacity(256);
+    path.push_str("printer/objects/query?");
+    for (i, (name, fields)) in objects.into_iter().enumerate() {
+        if i > 0 {
+            path.push('&');
+        }
+        push_encoded_segment(&mut path, name);
+        for (j, field) in fields.into_iter().flatten().enumerate() {
+            path.push(if j == 0 { '=' } else { ',' });
+            push_encoded_segment(&mut path, field);
+        }
+    }
+    path
 }
 
 /// The printer objects of a reading when Klippy is ready, else InvalidState naming its state.
@@ -1250,16 +1250,18 @@ mod tests {
 
     #[test]
     fn query_paths_encode_names() {
-        let p = query_path(&[
-            ("webhooks".into(), None),
+        let p = query_path([
+            ("webhooks", None),
             (
-                "heater_generic chamber".into(),
+                "heater_generic chamber",
                 Some(&["temperature", "target"][..]),
             ),
+            ("toolhead", Some(&["position", "x&y=1"][..])),
         ]);
         assert_eq!(
             p,
-            "printer/objects/query?webhooks&heater_generic%20chamber=temperature,target"
+            "printer/objects/query?webhooks&heater_generic%20chamber=temperature,target\
+             &toolhead=position,x%26y%3D1"
         );
     }
 

@@ -73,12 +73,23 @@ pub(crate) fn heater_of(object: &str) -> Option<Heater> {
     }
 }
 
-/// The entries to ask for the given heaters.
-pub(crate) fn heater_objects(heaters: &[Heater]) -> Vec<(String, Option<&'static [&'static str]>)> {
-    heaters
+/// The objects a status reads (and the websocket subscribes to): [`STATUS_OBJECTS`], the
+/// given heater objects with [`HEATER_FIELDS`], and with `check` [`CHECK_OBJECTS`], which a
+/// command's state check needs too.
+pub(crate) fn status_entries(
+    heater_objects: &[String],
+    check: bool,
+) -> impl Iterator<Item = (&str, Option<&'static [&'static str]>)> {
+    let check = if check { CHECK_OBJECTS } else { &[] };
+    STATUS_OBJECTS
         .iter()
-        .map(|h| (heater_object(*h), Some(HEATER_FIELDS)))
-        .collect()
+        .copied()
+        .chain(
+            heater_objects
+                .iter()
+                .map(|name| (name.as_str(), Some(HEATER_FIELDS))),
+        )
+        .chain(check.iter().copied())
 }
 
 /// Klipper's printer objects as last seen: `{object: {field: value}}`. A REST read fills it

@@ -24,7 +24,7 @@ use polyprint::{Error, PrinterStatus, Result};
 use serde_json::{json, Map, Value};
 
 use crate::errors::KLIPPY_NOT_CONNECTED;
-use crate::mapping::{map_klippy_down, one_line, ObjectState};
+use crate::mapping::{map_klippy_down, one_line, status_entries, ObjectState};
 use crate::wire::{QueryResult, ServerInfo};
 use crate::Moonraker;
 
@@ -49,10 +49,12 @@ pub fn identify_params(api_key: Option<&str>) -> Value {
 }
 
 /// The `params` of `printer.objects.subscribe` for object entries.
-pub fn subscribe_params(objects: &[(String, Option<&[&str]>)]) -> Value {
+pub fn subscribe_params<'a, 'b>(
+    objects: impl IntoIterator<Item = (&'a str, Option<&'b [&'b str]>)>,
+) -> Value {
     let objects: Map<String, Value> = objects
-        .iter()
-        .map(|(name, fields)| (name.clone(), fields.map_or(Value::Null, |f| json!(f))))
+        .into_iter()
+        .map(|(name, fields)| (name.to_string(), fields.map_or(Value::Null, |f| json!(f))))
         .collect();
     json!({ "objects": objects })
 }
@@ -134,7 +136,8 @@ impl Feed {
     async fn subscribe(&mut self) -> Result<()> {
         let id = self.next_id;
         self.next_id += 1;
-        let params = subscribe_params(&self.client.status_objects(false));
+        let heaters = self.client.heater_objects();
+        let params = subscribe_params(status_entries(&heaters, false));
         self.socket
             .send_json(&request("printer.objects.subscribe", params, id))
             .await?;
@@ -325,9 +328,9 @@ mod tests {
     fn requests_carry_the_key_only_when_given() {
         assert!(identify_params(None).get("api_key").is_none());
         assert_eq!(identify_params(Some("k"))["api_key"], "k");
-        let p = subscribe_params(&[
-            ("webhooks".into(), None),
-            ("extruder".into(), Some(&["temperature", "target"][..])),
+        let p = subscribe_params([
+            ("webhooks", None),
+            ("extruder", Some(&["temperature", "target"][..])),
         ]);
         assert_eq!(
             p,
