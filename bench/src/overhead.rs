@@ -164,6 +164,9 @@ impl Variant {
     }
 }
 
+/// About how long table 1's timed calls may take against a real server.
+const LIVE_BUDGET: Duration = Duration::from_secs(90);
+
 /// `--live BACKEND=URL`: table 1 against a real server, the key from `POLYPRINT_BENCH_KEY`.
 #[derive(Clone, Debug)]
 pub struct Live {
@@ -240,8 +243,10 @@ async fn bare_get(
     if !r.status().is_success() {
         return Err(format!("{url}: HTTP {}", r.status()));
     }
+    // A 204 has no body to parse (PrusaLink's `/api/v1/job` with no job).
+    let empty = r.status() == reqwest::StatusCode::NO_CONTENT;
     let bytes = r.bytes().await.map_err(|e| e.to_string())?;
-    if let Body::Parse = body {
+    if let (Body::Parse, false) = (body, empty) {
         serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
             .map_err(|e| format!("{url}: {e}"))?;
     }
@@ -454,16 +459,24 @@ async fn measure(
         (None, Some(s)) => Clients::new(&s.url(0), KEY)?,
         (None, None) => unreachable!("a server is started when not live"),
     };
-    let (rounds, per_round, warmup) = match (quick, live.is_some()) {
+    let (rounds, mut per_round, warmup) = match (quick, live.is_some()) {
         (true, _) => (3, 100, 50),
         // A real server is slower and shared with its own work: fewer calls per round.
-        (false, true) => (10, 100, 50),
+        (false, true) => (10, 100, 20),
         (false, false) => (10, 1000, 500),
     };
+    let warm = Instant::now();
     for v in &variants {
         for _ in 0..warmup {
             clients.call(*v).await?;
         }
+    }
+    if live.is_some() {
+        // A real Moonraker answers an objects query on Klipper's 0.25 s tick: fit the calls
+        // in about LIVE_BUDGET, with at least 10 per round.
+        let per_call = warm.elapsed() / (warmup * variants.len()) as u32;
+        let calls = (LIVE_BUDGET.as_secs_f64() / per_call.as_secs_f64()) as usize;
+        per_round = (calls / (rounds * variants.len())).clamp(10, per_round);
     }
     let mut samples: Vec<Vec<Duration>> =
         vec![Vec::with_capacity(rounds * per_round); variants.len()];
