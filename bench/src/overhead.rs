@@ -30,7 +30,7 @@ const OBICO_ID: u64 = 125;
 /// A Prusa Connect printer UUID.
 pub const PRUSA_UUID: &str = "11111111-2222-3333-4444-555555555555";
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Variant {
     LibOcto,
     BareOctoSeq,
@@ -107,16 +107,13 @@ impl Variant {
         }
     }
 
-    /// What a bare variant does with the bodies.
+    /// What a bare variant does with the bodies: the parsing ones are those measured against
+    /// a bare client that are not the library.
     fn body(self) -> Body {
-        match self {
-            Variant::ParseOcto
-            | Variant::ParseObico
-            | Variant::ParsePrusa
-            | Variant::ParseOe
-            | Variant::ParsePrusaLink
-            | Variant::ParseMoonraker => Body::Parse,
-            _ => Body::Read,
+        if self.bare().is_some() && !self.is_library() {
+            Body::Parse
+        } else {
+            Body::Read
         }
     }
 
@@ -773,5 +770,18 @@ fn ok(b: bool) -> &'static str {
         "(met)"
     } else {
         "(NOT met)"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exactly_the_parse_only_rows_parse_their_bodies() {
+        for v in VARIANTS {
+            let parses = matches!(v.body(), Body::Parse);
+            assert_eq!(parses, v.label().ends_with("JSON parse only"), "{v:?}");
+        }
     }
 }
